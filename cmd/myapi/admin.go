@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"myapi/migrations"
+)
+
+// migrate runs "myapi migrate up|down|status".
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: myapi migrate up|down|status")
+	}
+	cfg, log, err := loadConfig(getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := db.Migrations()
+	if err != nil {
+		return err
+	}
+	return migrations.Run(ctx, p, args[0], stdout)
+}
+
+// createSuperuser runs "myapi createsuperuser --email E --username U". The
+// password is never a flag (it would show in ps and shell history): it comes
+// from MYAPI_PASSWORD or the first line of stdin.
+func createSuperuser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	email := fs.String("email", "", "email address")
+	username := fs.String("username", "", "username (3-50 characters)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *username == "" {
+		return errors.New("usage: myapi createsuperuser --email E --username U (password from MYAPI_PASSWORD or stdin)")
+	}
+	password := getenv("MYAPI_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password from stdin: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if n := len([]rune(password)); n < 8 || n > 100 {
+		return errors.New("password: must be 8-100 characters (MYAPI_PASSWORD or the first line of stdin)")
+	}
+	if n := len([]rune(*username)); n < 3 || n > 50 {
+		return errors.New("username: must be 3-50 characters")
+	}
+
+	cfg, log, err := loadConfig(getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrateUp(ctx, db, log); err != nil {
+		return err
+	}
+	svc, err := newAuthService(cfg, db)
+	if err != nil {
+		return err
+	}
+	u, err := svc.CreateSuperuser(ctx, *email, *username, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created superuser %s (id %d)\n", u.Username, u.ID)
+	return nil
+}

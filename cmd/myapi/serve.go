@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"myapi/internal/auth"
+	"myapi/internal/config"
+	"myapi/internal/httpapi"
+	"myapi/internal/users"
+)
+
+// serve runs the HTTP server until ctx ends, then drains in-flight requests.
+// If ready is not nil, the listening address is sent on it once requests
+// are accepted (tests use it with PORT=0).
+func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, ready chan<- string) error {
+	cfg, log, err := loadConfig(getenv, logOut)
+	if err != nil {
+		return err
+	}
+	if cfg.SecretGenerated {
+		log.Warn("SECRET_KEY is not set: using a random one for this run; tokens will not survive a restart (set SECRET_KEY, at least 32 bytes)")
+	}
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if cfg.AutoMigrate {
+		if err := migrateUp(ctx, db, log); err != nil {
+			return err
+		}
+	}
+	authSvc, err := newAuthService(cfg, db)
+	if err != nil {
+		return err
+	}
+	if err := ensureFirstSuperuser(ctx, cfg, db, authSvc, log); err != nil {
+		return err
+	}
+
+	handler := httpapi.New(httpapi.Config{
+		AppName:        cfg.AppName,
+		Version:        cfg.AppVersion,
+		Environment:    cfg.Environment,
+		DocsEnabled:    cfg.DocsOn(),
+		AllowedOrigins: cfg.AllowedOrigins,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+	}, httpapi.Deps{
+		Log:    log,
+		Auth:   authSvc,
+		Users:  db,
+		Items:  db,
+		Checks: []httpapi.Check{{Name: "database", Ping: db.Ping}},
+	})
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s (HOST, PORT): %w", cfg.Addr(), err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "environment", cfg.Environment, "docs", cfg.DocsOn(), "version", cfg.AppVersion)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureFirstSuperuser creates the FIRST_SUPERUSER_* account if it does not
+// exist yet, so a fresh deployment can be administered without SQL.
+func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, db store, svc *auth.Service, log *slog.Logger) error {
+	if cfg.FirstSuperuserUsername == "" {
+		return nil
+	}
+	_, err := svc.CreateSuperuser(ctx, cfg.FirstSuperuserEmail, cfg.FirstSuperuserUsername, cfg.FirstSuperuserPassword)
+	switch {
+	case err == nil:
+		log.Info("created first superuser", "username", cfg.FirstSuperuserUsername)
+		return nil
+	case errors.Is(err, users.ErrEmailTaken), errors.Is(err, users.ErrUsernameTaken):
+		return nil // it exists already: leave it as an administrator may have changed it
+	}
+	return fmt.Errorf("FIRST_SUPERUSER_*: %w", err)
+}
+
+// startTimeout bounds migrations at start-up.
+const startTimeout = 2 * time.Minute
+
+func migrateUp(ctx context.Context, db store, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	p, err := db.Migrations()
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		log.Info("migration applied", "source", r.Source.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+

@@ -1,0 +1,252 @@
+// Package config reads myapi's settings from the environment and an
+// optional .env file, using the seed's variable names, and rejects invalid
+// values with a message naming the variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Environments myapi knows.
+const (
+	Development = "development"
+	Staging     = "staging"
+	Production  = "production"
+)
+
+// DefaultSQLitePath is where the embedded database lives when DATABASE_URL
+// is empty.
+const DefaultSQLitePath = "data/myapi.db"
+
+// exampleSecrets are published placeholders that must never sign tokens.
+var exampleSecrets = []string{
+	"your-secret-key-change-this-in-production",
+	"change-me-to-a-random-string-of-at-least-32-bytes",
+}
+
+// Config is every setting; the env tags are the variable names.
+type Config struct {
+	AppName     string `env:"APP_NAME" envDefault:"My API"`
+	AppVersion  string `env:"APP_VERSION" envDefault:"1.0.0"`
+	Debug       bool   `env:"DEBUG" envDefault:"false"`
+	Environment string `env:"ENVIRONMENT" envDefault:"development"`
+	// DocsEnabled serves /docs, /redoc and /openapi.json. Unset: on in
+	// development or when DEBUG is true, off otherwise.
+	DocsEnabled *bool  `env:"DOCS_ENABLED"`
+	Host        string `env:"HOST" envDefault:"0.0.0.0"`
+	Port        int    `env:"PORT" envDefault:"8000"`
+	LogLevel    string `env:"LOG_LEVEL" envDefault:"INFO"`
+	// LogFormat is "json" or "text"; unset: text in development, JSON elsewhere.
+	LogFormat string `env:"LOG_FORMAT"`
+
+	DatabaseURL   string `env:"DATABASE_URL"`
+	DBEcho        bool   `env:"DB_ECHO" envDefault:"false"`
+	DBPoolSize    int    `env:"DB_POOL_SIZE" envDefault:"5"`
+	DBMaxOverflow int    `env:"DB_MAX_OVERFLOW" envDefault:"10"`
+	AutoMigrate   bool   `env:"AUTO_MIGRATE" envDefault:"true"`
+	RedisURL      string `env:"REDIS_URL"`
+
+	SecretKey                string `env:"SECRET_KEY"`
+	Algorithm                string `env:"ALGORITHM" envDefault:"HS256"`
+	AccessTokenExpireMinutes int    `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"30"`
+	RefreshTokenExpireDays   int    `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
+	BcryptCost               int    `env:"BCRYPT_COST" envDefault:"12"`
+	BcryptConcurrency        int    `env:"BCRYPT_CONCURRENCY" envDefault:"0"`
+
+	FirstSuperuserEmail    string `env:"FIRST_SUPERUSER_EMAIL"`
+	FirstSuperuserUsername string `env:"FIRST_SUPERUSER_USERNAME"`
+	FirstSuperuserPassword string `env:"FIRST_SUPERUSER_PASSWORD"`
+
+	AllowedOrigins     Origins `env:"ALLOWED_ORIGINS" envDefault:"[\"http://localhost:3000\"]"`
+	RateLimitPerMinute int     `env:"RATE_LIMIT_PER_MINUTE" envDefault:"60"`
+
+	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"5s"`
+	ReadTimeout       time.Duration `env:"READ_TIMEOUT" envDefault:"15s"`
+	WriteTimeout      time.Duration `env:"WRITE_TIMEOUT" envDefault:"30s"`
+	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
+	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+
+	// SecretGenerated is set when SECRET_KEY was empty in development and a
+	// random one was made; tokens then die with the process.
+	SecretGenerated bool `env:"-"`
+}
+
+// Origins is ALLOWED_ORIGINS: a JSON list (the seed's form) or a comma list.
+type Origins []string
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *Origins) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	if strings.HasPrefix(s, "[") {
+		var list []string
+		if err := json.Unmarshal([]byte(s), &list); err != nil {
+			return fmt.Errorf("not a JSON list of strings: %w", err)
+		}
+		*o = list
+		return nil
+	}
+	*o = nil
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*o = append(*o, part)
+		}
+	}
+	return nil
+}
+
+// Load reads the settings: getenv first, then the .env file named by
+// envFile (if it exists) for variables getenv leaves empty.
+func Load(getenv func(string) string, envFile string) (*Config, error) {
+	fileVars := map[string]string{}
+	if envFile != "" {
+		vars, err := godotenv.Read(envFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("read %s: %w", envFile, err)
+		}
+		if vars != nil {
+			fileVars = vars
+		}
+	}
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		return nil, fmt.Errorf("config fields: %w", err)
+	}
+	vars := map[string]string{}
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
+		} else if v := fileVars[p.Key]; v != "" {
+			vars[p.Key] = v
+		}
+	}
+	var cfg Config
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) validate() error {
+	c.Environment = strings.ToLower(strings.TrimSpace(c.Environment))
+	switch c.Environment {
+	case Development, Staging, Production:
+	default:
+		return fmt.Errorf("ENVIRONMENT: %q is not one of development, staging, production", c.Environment)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("PORT: %d is not a port number (1-65535)", c.Port)
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		return err
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		return fmt.Errorf("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	if !strings.EqualFold(c.Algorithm, "HS256") {
+		return fmt.Errorf("ALGORITHM: only HS256 is supported, got %q", c.Algorithm)
+	}
+	if err := c.validateURLs(); err != nil {
+		return err
+	}
+	for name, v := range map[string]int{
+		"DB_POOL_SIZE": c.DBPoolSize, "ACCESS_TOKEN_EXPIRE_MINUTES": c.AccessTokenExpireMinutes,
+		"REFRESH_TOKEN_EXPIRE_DAYS": c.RefreshTokenExpireDays, "RATE_LIMIT_PER_MINUTE": c.RateLimitPerMinute,
+	} {
+		if v < 1 {
+			return fmt.Errorf("%s: must be at least 1, got %d", name, v)
+		}
+	}
+	if c.DBMaxOverflow < 0 {
+		return fmt.Errorf("DB_MAX_OVERFLOW: must not be negative, got %d", c.DBMaxOverflow)
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		return fmt.Errorf("BCRYPT_COST: must be between 4 and 31, got %d", c.BcryptCost)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("MAX_BODY_BYTES: must be at least 1024, got %d", c.MaxBodyBytes)
+	}
+	if (c.FirstSuperuserEmail != "" || c.FirstSuperuserUsername != "" || c.FirstSuperuserPassword != "") &&
+		(c.FirstSuperuserEmail == "" || c.FirstSuperuserUsername == "" || c.FirstSuperuserPassword == "") {
+		return errors.New("FIRST_SUPERUSER_EMAIL, FIRST_SUPERUSER_USERNAME and FIRST_SUPERUSER_PASSWORD: set all three or none")
+	}
+	return c.validateSecret()
+}
+
+func (c *Config) validateURLs() error {
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		scheme, _, _ := strings.Cut(strings.ToLower(u.Scheme), "+")
+		if err != nil || (scheme != "postgres" && scheme != "postgresql" && scheme != "sqlite" && scheme != "file") {
+			return errors.New("DATABASE_URL: want postgres://user:pass@host/db, sqlite:///path/to/file.db or empty for the embedded default")
+		}
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			return errors.New("REDIS_URL: want redis://host:port/db, rediss://… or empty for the in-process default")
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSecret() error {
+	for _, ex := range exampleSecrets {
+		if c.SecretKey == ex {
+			if c.Environment != Development {
+				return fmt.Errorf("SECRET_KEY: the published example value cannot be used in %s; generate one with: openssl rand -hex 32", c.Environment)
+			}
+		}
+	}
+	switch {
+	case c.SecretKey == "" && c.Environment == Development:
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		c.SecretKey = hex.EncodeToString(b[:])
+		c.SecretGenerated = true
+	case c.SecretKey == "":
+		return fmt.Errorf("SECRET_KEY: required in %s (at least 32 bytes); generate one with: openssl rand -hex 32", c.Environment)
+	case len(c.SecretKey) < 32 && c.Environment != Development:
+		return fmt.Errorf("SECRET_KEY: %d bytes is too short for %s, need at least 32; generate one with: openssl rand -hex 32", len(c.SecretKey), c.Environment)
+	}
+	return nil
+}
+
+// DocsOn reports whether the API documentation is served.
+func (c *Config) DocsOn() bool {
+	if c.DocsEnabled != nil {
+		return *c.DocsEnabled || c.Debug
+	}
+	return c.Debug || c.Environment == Development
+}
+
+// Addr is the listen address.
+func (c *Config) Addr() string {
+	return fmt.Sprintf("%s:%d", c.Host, c.Port)
+}
+
+// AccessTTL is how long an access token lives.
+func (c *Config) AccessTTL() time.Duration {
+	return time.Duration(c.AccessTokenExpireMinutes) * time.Minute
+}
+
+// RefreshTTL is how long a refresh token lives.
+func (c *Config) RefreshTTL() time.Duration {
+	return time.Duration(c.RefreshTokenExpireDays) * 24 * time.Hour
+}

@@ -1,0 +1,142 @@
+// Package httpapi is myapi's HTTP interface: routes, request and response
+// types (which are also the OpenAPI document), middleware and error mapping.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+
+	"myapi/internal/auth"
+	"myapi/internal/items"
+	"myapi/internal/users"
+)
+
+// Check is a named readiness probe, e.g. the database's Ping.
+type Check struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Config is what the HTTP layer needs to know about the deployment.
+type Config struct {
+	AppName        string
+	Version        string
+	Environment    string
+	DocsEnabled    bool
+	AllowedOrigins []string
+	MaxBodyBytes   int64
+}
+
+// Deps are the parts the handlers work with.
+type Deps struct {
+	Log    *slog.Logger
+	Auth   *auth.Service
+	Users  users.Store
+	Items  items.Store
+	Checks []Check
+}
+
+// server holds the dependencies every handler method uses.
+type server struct {
+	Deps
+	cfg Config
+}
+
+// New returns the whole API as one http.Handler.
+func New(cfg Config, deps Deps) http.Handler {
+	s := &server{Deps: deps, cfg: cfg}
+
+	r := chi.NewMux()
+	r.Use(
+		requestID,
+		cors.Handler(cors.Options{
+			AllowedOrigins:   cfg.AllowedOrigins,
+			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders:   []string{"*"},
+			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time"},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}),
+		securityHeaders,
+		accessLog(deps.Log),
+		recoverPanic(deps.Log),
+		limitBody(cfg.MaxBodyBytes),
+		// The seed answers /items/ and redirects /items; myapi answers both.
+		middleware.StripSlashes,
+	)
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, http.StatusNotFound, "Not Found")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+	})
+
+	api := humachi.New(r, s.humaConfig())
+	api.UseMiddleware(s.authenticate(api))
+
+	s.registerMeta(api)
+	s.registerAuth(api)
+	s.registerUsers(api)
+	s.registerItems(api)
+	if cfg.DocsEnabled {
+		registerDocs(r, cfg.AppName)
+	}
+	return r
+}
+
+func (s *server) humaConfig() huma.Config {
+	hc := huma.DefaultConfig(s.cfg.AppName, s.cfg.Version)
+	// No "$schema" links in bodies: responses keep the seed's exact shape.
+	hc.CreateHooks = nil
+	hc.DocsPath = ""
+	hc.SchemasPath = ""
+	if !s.cfg.DocsEnabled {
+		hc.OpenAPIPath = ""
+	}
+	hc.Info.Description = "Users, JWT authentication with refresh tokens, and items with owners."
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		securityScheme: {
+			Type: "oauth2",
+			Flows: &huma.OAuthFlows{Password: &huma.OAuthFlow{
+				TokenURL: "/auth/login",
+				Scopes:   map[string]string{},
+			}},
+		},
+	}
+	hc.Transformers = append(hc.Transformers, detailedErrors)
+	return hc
+}
+
+// securityScheme is the OpenAPI name of the bearer-token login, the same
+// name FastAPI gives it.
+const securityScheme = "OAuth2PasswordBearer"
+
+// authenticated is the Security requirement of routes that need a user.
+var authenticated = []map[string][]string{{securityScheme: {}}}
+
+// op fills in what every operation shares.
+func (s *server) op(o huma.Operation) huma.Operation {
+	o.MaxBodyBytes = s.cfg.MaxBodyBytes
+	return o
+}
+
+// fail logs an unexpected error and turns it into a 500, or a 503 when the
+// database could not be reached (the client may retry).
+func (s *server) fail(ctx context.Context, err error) error {
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+		s.Log.WarnContext(ctx, "dependency unavailable", "error", err)
+		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
+	}
+	s.Log.ErrorContext(ctx, "request failed", "error", err)
+	return huma.Error500InternalServerError(msgInternal)
+}

@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"myapi/internal/users"
+)
+
+// User is an account as clients see it: never the password hash.
+type User struct {
+	ID          int64     `json:"id" example:"1"`
+	Email       string    `json:"email" example:"alice@example.com"`
+	Username    string    `json:"username" example:"alice"`
+	IsActive    bool      `json:"is_active"`
+	IsSuperuser bool      `json:"is_superuser"`
+	CreatedAt   time.Time `json:"created_at" doc:"RFC 3339, UTC"`
+}
+
+// UserOutput wraps one User.
+type UserOutput struct {
+	Body User
+}
+
+// UserListOutput wraps a page of users.
+type UserListOutput struct {
+	Body []User
+}
+
+func toUser(u *users.User) User {
+	return User{ID: u.ID, Email: u.Email, Username: u.Username, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt}
+}
+
+func userOutput(u *users.User) *UserOutput { return &UserOutput{Body: toUser(u)} }
+
+// UserUpdateMe is what users may change about themselves. Omitted fields
+// stay as they are; null is refused, since neither field may be empty.
+type UserUpdateMe struct {
+	_        struct{} `additionalProperties:"true"`
+	Email    *string  `json:"email,omitempty" format:"email" maxLength:"254"`
+	Username *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
+}
+
+// Resolve rejects control characters in the account names.
+func (b *UserUpdateMe) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
+	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
+}
+
+// UserUpdateAdmin is what a superuser may change about any user.
+type UserUpdateAdmin struct {
+	_           struct{} `additionalProperties:"true"`
+	Email       *string  `json:"email,omitempty" format:"email" maxLength:"254"`
+	Username    *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
+	IsActive    *bool    `json:"is_active,omitempty"`
+	IsSuperuser *bool    `json:"is_superuser,omitempty"`
+}
+
+// Resolve rejects control characters in the account names.
+func (b *UserUpdateAdmin) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
+	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
+}
+
+func checkOptionalText(pb *huma.PathBuffer, field string, v *string) error {
+	if v == nil {
+		return nil
+	}
+	return checkText(pb, field, *v, false)
+}
+
+// Page is the skip/limit query of every list.
+type Page struct {
+	Skip  int64 `query:"skip" minimum:"0" default:"0" doc:"How many records to skip"`
+	Limit int64 `query:"limit" minimum:"1" maximum:"100" default:"10" doc:"How many records to return (1-100)"`
+}
+
+// UserIDInput names a user in the path.
+type UserIDInput struct {
+	UserID int64 `path:"user_id" doc:"The user's id"`
+}
+
+func (s *server) registerUsers(api huma.API) {
+	tags := []string{"users"}
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Summary: "The current user",
+		Tags: tags, Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+	}), func(ctx context.Context, _ *struct{}) (*UserOutput, error) {
+		return userOutput(currentUser(ctx)), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "update-me", Method: http.MethodPut, Path: "/users/me", Summary: "Change the current user's email or username",
+		Tags: tags, Security: authenticated,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ Body UserUpdateMe }) (*UserOutput, error) {
+		upd := users.Update{Username: in.Body.Username}
+		if in.Body.Email != nil {
+			e := users.NormalizeEmail(*in.Body.Email)
+			upd.Email = &e
+		}
+		u, err := s.Users.UpdateUser(ctx, currentUser(ctx).ID, upd)
+		if err != nil {
+			return nil, s.userWriteError(ctx, err)
+		}
+		return userOutput(u), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Summary: "List users (superuser)",
+		Tags: tags, Security: authenticated,
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *Page) (*UserListOutput, error) {
+		if !currentUser(ctx).IsSuperuser {
+			return nil, huma.Error403Forbidden(msgForbidden)
+		}
+		list, err := s.Users.ListUsers(ctx, in.Skip, in.Limit)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		out := &UserListOutput{Body: make([]User, len(list))}
+		for i, u := range list {
+			out.Body[i] = toUser(u)
+		}
+		return out, nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "get-user", Method: http.MethodGet, Path: "/users/{user_id}", Summary: "A user (self or superuser)",
+		Tags: tags, Security: authenticated,
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
+		me := currentUser(ctx)
+		if me.ID != in.UserID && !me.IsSuperuser {
+			return nil, huma.Error403Forbidden(msgForbidden)
+		}
+		u, err := s.Users.UserByID(ctx, in.UserID)
+		if err != nil {
+			return nil, s.userWriteError(ctx, err)
+		}
+		return userOutput(u), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{user_id}",
+		Summary:     "Change a user (superuser): activate, deactivate, promote, rename",
+		Description: "A superuser cannot deactivate or demote itself, so there is always one left.",
+		Tags:        tags, Security: authenticated,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct {
+		UserIDInput
+		Body UserUpdateAdmin
+	}) (*UserOutput, error) {
+		me := currentUser(ctx)
+		if !me.IsSuperuser {
+			return nil, huma.Error403Forbidden(msgForbidden)
+		}
+		b := in.Body
+		if me.ID == in.UserID && ((b.IsSuperuser != nil && !*b.IsSuperuser) || (b.IsActive != nil && !*b.IsActive)) {
+			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
+		}
+		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
+		if b.Email != nil {
+			e := users.NormalizeEmail(*b.Email)
+			upd.Email = &e
+		}
+		u, err := s.Users.UpdateUser(ctx, in.UserID, upd)
+		if err != nil {
+			return nil, s.userWriteError(ctx, err)
+		}
+		if !u.IsActive {
+			// A deactivated user's refresh tokens die with the account.
+			if err := s.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+		}
+		return userOutput(u), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "delete-user", Method: http.MethodDelete, Path: "/users/{user_id}",
+		Summary: "Delete a user and their items (superuser)", Tags: tags, Security: authenticated,
+		DefaultStatus: http.StatusNoContent,
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
+		me := currentUser(ctx)
+		if !me.IsSuperuser {
+			return nil, huma.Error403Forbidden(msgForbidden)
+		}
+		if me.ID == in.UserID {
+			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
+		}
+		if err := s.Users.DeleteUser(ctx, in.UserID); err != nil {
+			if errors.Is(err, users.ErrNotFound) {
+				return nil, huma.Error404NotFound(msgUserNotFound)
+			}
+			return nil, s.fail(ctx, err)
+		}
+		return nil, nil
+	})
+}

@@ -1,0 +1,55 @@
+// Package items holds the item type, its ownership rule and the storage
+// contract that every database engine implements.
+package items
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"myapi/internal/users"
+)
+
+// ErrNotFound is returned when no item has the requested id.
+var ErrNotFound = errors.New("item not found")
+
+// Item is something a user owns and offers at a price.
+type Item struct {
+	ID          int64
+	Title       string
+	Description *string
+	Price       float64
+	OwnerID     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Update names the fields to change. Title and Price are changed when
+// non-nil; Description is changed when SetDescription is true, and may be
+// set to nil to clear it.
+type Update struct {
+	Title          *string
+	Price          *float64
+	Description    *string
+	SetDescription bool
+}
+
+// Store persists items.
+type Store interface {
+	// CreateItem inserts it and fills in its ID and timestamps.
+	CreateItem(ctx context.Context, it *Item) error
+	// ItemByID returns ErrNotFound when no item has that id.
+	ItemByID(ctx context.Context, id int64) (*Item, error)
+	// ListItems returns items ordered by id.
+	ListItems(ctx context.Context, skip, limit int64) ([]*Item, error)
+	// UpdateItem applies upd and returns the stored result.
+	UpdateItem(ctx context.Context, id int64, upd Update) (*Item, error)
+	// DeleteItem removes the item; ErrNotFound if it did not exist.
+	DeleteItem(ctx context.Context, id int64) error
+}
+
+// CanModify reports whether u may change or delete it: its owner or a
+// superuser.
+func CanModify(u *users.User, it *Item) bool {
+	return u.IsSuperuser || u.ID == it.OwnerID
+}

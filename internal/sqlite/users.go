@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"myapi/internal/users"
+)
+
+const userColumns = `id, email, username, hashed_password, is_active, is_superuser, created_at, updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*users.User, error) {
+	var u users.User
+	err := row.Scan(&u.ID, &u.Email, &u.Username, &u.PasswordHash, &u.IsActive, &u.IsSuperuser, &u.CreatedAt, &u.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, users.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// userConflict turns a unique-constraint failure into the users error.
+func userConflict(err error) error {
+	if col, ok := uniqueViolation(err); ok {
+		if strings.HasSuffix(col, "email_key") {
+			return users.ErrEmailTaken
+		}
+		return users.ErrUsernameTaken
+	}
+	return err
+}
+
+// CreateUser implements users.Store.
+func (db *DB) CreateUser(ctx context.Context, u *users.User) error {
+	now := db.now()
+	err := db.write.QueryRowContext(ctx,
+		`INSERT INTO users (email, email_key, username, username_key, hashed_password, is_active, is_superuser, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, users.Key(u.Email), u.Username, users.Key(u.Username), u.PasswordHash, u.IsActive, u.IsSuperuser, now, now,
+	).Scan(&u.ID)
+	if err != nil {
+		return fmt.Errorf("create user: %w", userConflict(err))
+	}
+	u.CreatedAt, u.UpdatedAt = now, now
+	return nil
+}
+
+// UserByID implements users.Store.
+func (db *DB) UserByID(ctx context.Context, id int64) (*users.User, error) {
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// UserByUsername implements users.Store.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*users.User, error) {
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username_key = ?`, users.Key(username)))
+}
+
+// UserByEmail implements users.Store.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*users.User, error) {
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, users.Key(email)))
+}
+
+// ListUsers implements users.Store.
+func (db *DB) ListUsers(ctx context.Context, skip, limit int64) ([]*users.User, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id LIMIT ? OFFSET ?`, limit, skip)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	list := []*users.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return list, nil
+}
+
+// UpdateUser implements users.Store.
+func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*users.User, error) {
+	var email, emailKey, username, usernameKey any
+	if upd.Email != nil {
+		email, emailKey = *upd.Email, users.Key(*upd.Email)
+	}
+	if upd.Username != nil {
+		username, usernameKey = *upd.Username, users.Key(*upd.Username)
+	}
+	u, err := scanUser(db.write.QueryRowContext(ctx,
+		`UPDATE users SET
+		   email = coalesce(?, email), email_key = coalesce(?, email_key),
+		   username = coalesce(?, username), username_key = coalesce(?, username_key),
+		   hashed_password = coalesce(?, hashed_password),
+		   is_active = coalesce(?, is_active), is_superuser = coalesce(?, is_superuser),
+		   updated_at = ?
+		 WHERE id = ? RETURNING `+userColumns,
+		email, emailKey, username, usernameKey, upd.PasswordHash, upd.IsActive, upd.IsSuperuser, db.now(), id))
+	if err != nil && !errors.Is(err, users.ErrNotFound) {
+		return nil, fmt.Errorf("update user %d: %w", id, userConflict(err))
+	}
+	return u, err
+}
+
+// DeleteUser implements users.Store.
+func (db *DB) DeleteUser(ctx context.Context, id int64) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return users.ErrNotFound
+	}
+	return nil
+}
