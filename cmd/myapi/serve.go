@@ -13,6 +13,7 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/config"
 	"myapi/internal/httpapi"
+	"myapi/internal/storage"
 	"myapi/internal/users"
 )
 
@@ -103,7 +104,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 
 // ensureFirstSuperuser creates the FIRST_SUPERUSER_* account if it does not
 // exist yet, so a fresh deployment can be administered without SQL.
-func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, db store, svc *auth.Service, log *slog.Logger) error {
+func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, db storage.Store, svc *auth.Service, log *slog.Logger) error {
 	if cfg.FirstSuperuserUsername == "" {
 		return nil
 	}
@@ -121,20 +122,12 @@ func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, db store, svc
 // startTimeout bounds migrations at start-up.
 const startTimeout = 2 * time.Minute
 
-func migrateUp(ctx context.Context, db store, log *slog.Logger) error {
+func migrateUp(ctx context.Context, db storage.Store, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	p, err := db.Migrations()
-	if err != nil {
-		return err
+	applied, err := storage.MigrateUp(ctx, db)
+	for _, name := range applied {
+		log.Info("migration applied", "source", name)
 	}
-	results, err := p.Up(ctx)
-	for _, r := range results {
-		log.Info("migration applied", "source", r.Source.Path)
-	}
-	if err != nil {
-		return fmt.Errorf("migrate up: %w", err)
-	}
-	return nil
+	return err
 }
-

@@ -25,10 +25,6 @@ const (
 	Production  = "production"
 )
 
-// DefaultSQLitePath is where the embedded database lives when DATABASE_URL
-// is empty.
-const DefaultSQLitePath = "data/myapi.db"
-
 // exampleSecrets are published placeholders that must never sign tokens.
 var exampleSecrets = []string{
 	"your-secret-key-change-this-in-production",

@@ -105,3 +105,6 @@ func uniqueViolation(err error) (string, bool) {
 	}
 	return "", false
 }
+
+// Engine implements storage.Store.
+func (db *DB) Engine() string { return "postgres" }

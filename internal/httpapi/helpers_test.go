@@ -1,0 +1,234 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"myapi/internal/auth"
+	"myapi/internal/httpapi"
+	"myapi/internal/logging"
+	"myapi/internal/storage"
+	"myapi/internal/testdb"
+)
+
+// testSecret signs the tokens of test servers.
+const testSecret = "test-secret-test-secret-test-secret!!"
+
+// env is one running API on one engine, reached over real HTTP.
+type env struct {
+	t      *testing.T
+	URL    string
+	DB     storage.Store
+	Auth   *auth.Service
+	Tokens *auth.Tokens
+	Logs   *syncBuffer
+}
+
+// envOptions adjust a test server.
+type envOptions struct {
+	accessTTL    time.Duration
+	maxBodyBytes int64
+	docs         bool
+}
+
+// forEachEngine runs fn against a fresh server on every available engine.
+func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, engine := range testdb.Engines(t) {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newEnv(t, engine, envOptions{}))
+		})
+	}
+}
+
+func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
+	t.Helper()
+	if opts.accessTTL == 0 {
+		opts.accessTTL = 30 * time.Minute
+	}
+	if opts.maxBodyBytes == 0 {
+		opts.maxBodyBytes = 1 << 20
+	}
+	db := engine.Open(t)
+	hasher, err := auth.NewHasher(4, 0) // the cheapest cost keeps tests fast
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens([]byte(testSecret), opts.accessTTL, 24*time.Hour)
+	svc := auth.NewService(db, db, hasher, tokens)
+	logs := &syncBuffer{}
+	handler := httpapi.New(httpapi.Config{
+		AppName:        "My API",
+		Version:        "test",
+		Environment:    "development",
+		DocsEnabled:    opts.docs,
+		AllowedOrigins: []string{"http://localhost:3000"},
+		MaxBodyBytes:   opts.maxBodyBytes,
+	}, httpapi.Deps{
+		Log:    logging.New(logs, true, slog.LevelDebug),
+		Auth:   svc,
+		Users:  db,
+		Items:  db,
+		Checks: []httpapi.Check{{Name: "database", Ping: db.Ping}},
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return &env{t: t, URL: srv.URL, DB: db, Auth: svc, Tokens: tokens, Logs: logs}
+}
+
+// response is what a request got back.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map (or fails the test).
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// List decodes the body into a list of objects.
+func (r response) List(t *testing.T) []map[string]any {
+	t.Helper()
+	var l []map[string]any
+	if err := json.Unmarshal(r.Body, &l); err != nil {
+		t.Fatalf("body is not a JSON list: %v: %s", err, r.Body)
+	}
+	return l
+}
+
+// Detail returns the "detail" string of an error body, failing the test
+// when there is none: every error must carry one.
+func (r response) Detail(t *testing.T) string {
+	t.Helper()
+	d, ok := r.JSON(t)["detail"].(string)
+	if !ok || d == "" {
+		t.Fatalf("error body has no string detail: %s", r.Body)
+	}
+	return d
+}
+
+// request describes one call.
+type request struct {
+	Method      string
+	Path        string
+	Token       string
+	JSON        any    // marshalled as the body, unless Body is set
+	Body        string // sent verbatim
+	ContentType string
+	Header      map[string]string
+}
+
+// do sends req and reads the whole response.
+func (e *env) do(req request) response {
+	e.t.Helper()
+	var body io.Reader
+	ctype := req.ContentType
+	switch {
+	case req.Body != "":
+		body = strings.NewReader(req.Body)
+	case req.JSON != nil:
+		b, err := json.Marshal(req.JSON)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+		if ctype == "" {
+			ctype = "application/json"
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := http.NewRequestWithContext(ctx, req.Method, e.URL+req.Path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	if req.Token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	for k, v := range req.Header {
+		r.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// expect sends req and fails the test unless the status is want.
+func (e *env) expect(want int, req request) response {
+	e.t.Helper()
+	res := e.do(req)
+	if res.Status != want {
+		e.t.Fatalf("%s %s: status %d, want %d; body: %s", req.Method, req.Path, res.Status, want, res.Body)
+	}
+	if want >= 400 {
+		res.Detail(e.t)
+	}
+	return res
+}
+
+// register creates a user named name (email name@example.com, password
+// "password123") and returns its JSON.
+func (e *env) register(name string) map[string]any {
+	e.t.Helper()
+	return e.expect(http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
+		"email": name + "@example.com", "username": name, "password": "password123",
+	}}).JSON(e.t)
+}
+
+// login returns the token pair of a user with the password "password123".
+func (e *env) login(name string) (access, refresh string) {
+	e.t.Helper()
+	m := e.expect(http.StatusOK, loginRequest(name, "password123")).JSON(e.t)
+	return m["access_token"].(string), m["refresh_token"].(string)
+}
+
+// user registers name and returns its access token and id.
+func (e *env) user(name string) (token string, id int64) {
+	e.t.Helper()
+	u := e.register(name)
+	token, _ = e.login(name)
+	return token, int64(u["id"].(float64))
+}
+
+// superuser creates a superuser named name and returns its access token and id.
+func (e *env) superuser(name string) (token string, id int64) {
+	e.t.Helper()
+	u, err := e.Auth.CreateSuperuser(context.Background(), name+"@example.com", name, "password123")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	token, _ = e.login(name)
+	return token, u.ID
+}
+
+func loginRequest(username, password string) request {
+	form := url.Values{"username": {username}, "password": {password}}
+	return request{Method: "POST", Path: "/auth/login", Body: form.Encode(), ContentType: "application/x-www-form-urlencoded"}
+}

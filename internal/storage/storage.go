@@ -1,0 +1,85 @@
+// Package storage opens the database engine a URL names: PostgreSQL for a
+// postgres URL, the embedded SQLite file otherwise. Both engines satisfy
+// one Store contract and pass one test suite (internal/storetest).
+package storage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+
+	"myapi/internal/auth"
+	"myapi/internal/items"
+	"myapi/internal/postgres"
+	"myapi/internal/sqlite"
+	"myapi/internal/users"
+)
+
+// DefaultSQLitePath is where the embedded database lives when the URL is
+// empty.
+const DefaultSQLitePath = "data/myapi.db"
+
+// Store is what every engine provides.
+type Store interface {
+	users.Store
+	items.Store
+	auth.SessionStore
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connections.
+	Close() error
+	// Migrations returns the engine's schema migrations.
+	Migrations() (*goose.Provider, error)
+	// Engine names the engine: "postgres" or "sqlite".
+	Engine() string
+}
+
+// Options tune the PostgreSQL pool; SQLite ignores them.
+type Options struct {
+	PoolSize    int
+	MaxOverflow int
+	// Echo logs every SQL statement at debug level (DB_ECHO).
+	Echo *slog.Logger
+}
+
+// Open opens the database url names.
+func Open(ctx context.Context, url string, opts Options) (Store, error) {
+	if postgres.IsURL(url) {
+		pgOpts := postgres.Options{
+			MaxConns: int32(opts.PoolSize + opts.MaxOverflow),
+			MinConns: int32(min(opts.PoolSize, 2)),
+		}
+		if opts.Echo != nil {
+			pgOpts.Tracer = postgres.EchoTracer{Log: opts.Echo}
+		}
+		return postgres.Open(ctx, url, pgOpts)
+	}
+	path := DefaultSQLitePath
+	if url != "" {
+		p, ok := sqlite.PathFromURL(url)
+		if !ok {
+			return nil, fmt.Errorf("DATABASE_URL: cannot find a file path in %q", url)
+		}
+		path = p
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// MigrateUp applies every pending migration and returns the files applied.
+func MigrateUp(ctx context.Context, s Store) ([]string, error) {
+	p, err := s.Migrations()
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	applied := make([]string, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Path)
+	}
+	if err != nil {
+		return applied, fmt.Errorf("migrate up: %w", err)
+	}
+	return applied, nil
+}
