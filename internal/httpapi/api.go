@@ -56,23 +56,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
-	r.Use(
-		requestID,
-		cors.Handler(cors.Options{
-			AllowedOrigins:   cfg.AllowedOrigins,
-			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowedHeaders:   []string{"*"},
-			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time"},
-			AllowCredentials: true,
-			MaxAge:           600,
-		}),
-		securityHeaders,
-		accessLog(deps.Log),
-		recoverPanic(deps.Log),
-		limitBody(cfg.MaxBodyBytes),
-		// The seed answers /items/ and redirects /items; myapi answers both.
-		middleware.StripSlashes,
-	)
+	r.Use(middlewares(cfg, deps.Log)...)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found")
 	})
@@ -91,6 +75,29 @@ func New(cfg Config, deps Deps) http.Handler {
 		registerDocs(r, cfg.AppName)
 	}
 	return r
+}
+
+// middlewares wrap every request, outermost first. The panic handler sits
+// inside the request-id, CORS and logging layers so that a 500 still carries
+// their headers and gets its log line.
+func middlewares(cfg Config, log *slog.Logger) []func(http.Handler) http.Handler {
+	return []func(http.Handler) http.Handler{
+		requestID,
+		cors.Handler(cors.Options{
+			AllowedOrigins:   cfg.AllowedOrigins,
+			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders:   []string{"*"},
+			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time"},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}),
+		securityHeaders,
+		accessLog(log),
+		recoverPanic(log),
+		limitBody(cfg.MaxBodyBytes),
+		// The seed answers /items/ and redirects /items; myapi answers both.
+		middleware.StripSlashes,
+	}
 }
 
 func (s *server) humaConfig() huma.Config {

@@ -1,9 +1,234 @@
 package httpapi
 
-import "github.com/go-chi/chi/v5"
+import (
+	"bytes"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strings"
+	"time"
 
-// registerDocs serves the interactive API documentation.
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	swaggerfiles "github.com/swaggo/files/v2"
+)
+
+// The interactive documentation: Swagger UI at /docs and ReDoc at /redoc,
+// both reading the OpenAPI document that huma serves at /openapi.json.
+//
+// Swagger UI's files come from github.com/swaggo/files/v2, which embeds
+// Swagger UI's dist folder in the binary: /docs works offline and no
+// third-party bundle lives in this repository. No Go module that embeds
+// ReDoc's bundle is served to this project, so /redoc loads ReDoc's one
+// script from a CDN, pinned to one version and checked with Subresource
+// Integrity (DESIGN.md allows this exception).
+const (
+	// docsPath is Swagger UI's page; its assets live under docsPath + "/".
+	docsPath = "/docs"
+	// redocPath is ReDoc's page.
+	redocPath = "/redoc"
+	// openAPIURL is where huma serves the OpenAPI document (huma's default
+	// OpenAPIPath plus ".json").
+	openAPIURL = "/openapi.json"
+	// swaggerFilesModule is the module whose version tags the assets' ETag.
+	swaggerFilesModule = "github.com/swaggo/files/v2"
+
+	// redocScriptURL pins ReDoc 2.5.4 (the 2.x line keeps the classic
+	// <redoc> element; 3.x is an ES module with another API). The CDN
+	// mirrors the npm package byte for byte, so its hash is stable.
+	redocScriptURL = "https://cdn.jsdelivr.net/npm/redoc@2.5.4/bundles/redoc.standalone.js"
+	// redocScriptIntegrity is the SRI hash of that file (sha384 of
+	// bundles/redoc.standalone.js in the npm package redoc@2.5.4): a CDN
+	// that served anything else would have it refused by the browser.
+	redocScriptIntegrity = "sha384-w447zOpYfw/1Tv/5AK9NfHTlQIqE3RVR6KY62jCyy9zNDgO64cMwGGP1Fj0zJVf5"
+
+	// swaggerCSP lets the Swagger UI page run only its own scripts and talk
+	// only to this server. The initializer is a file, not an inline
+	// script, so no 'unsafe-inline' is needed for scripts; styles need it
+	// because Swagger UI's React components set style attributes.
+	swaggerCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
+		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	// redocCSP admits the one pinned CDN script. ReDoc injects <style>
+	// elements (styled-components) and runs its search index in a worker
+	// made from a blob: URL.
+	redocCSP = "default-src 'none'; script-src " + redocScriptURL + "; style-src 'unsafe-inline'; " +
+		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; " +
+		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+// swaggerPage is Swagger UI's index.html, rewritten so that the title is
+// the app's and the assets are found under /docs/ (the page itself is
+// served at /docs without a trailing slash, so relative paths would miss).
+const swaggerPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} - Swagger UI</title>
+<link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+<link rel="icon" type="image/png" href="/docs/favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<noscript>Swagger UI needs JavaScript. The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<script src="/docs/swagger-ui-bundle.js" charset="utf-8"></script>
+<script src="/docs/swagger-initializer.js" charset="utf-8"></script>
+</body>
+</html>
+`
+
+// swaggerInitializer replaces the bundled swagger-initializer.js (which
+// points at the Petstore demo). It mirrors FastAPI's settings: BaseLayout
+// (no top bar with a URL box to load other documents), deep links, and
+// the OAuth2 redirect page that ships with Swagger UI. persistAuthorization
+// keeps the token across reloads; validatorUrl null stops Swagger UI from
+// sending the document to the public validator.
+const swaggerInitializer = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: "` + openAPIURL + `",
+    dom_id: "#swagger-ui",
+    layout: "BaseLayout",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    persistAuthorization: true,
+    validatorUrl: null,
+    oauth2RedirectUrl: window.location.origin + "` + docsPath + `/oauth2-redirect.html",
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]
+  });
+};
+`
+
+// redocPage is ReDoc's page. The favicon is Swagger UI's, served from the
+// embedded assets.
+const redocPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} - ReDoc</title>
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+<style>body { margin: 0; padding: 0; }</style>
+</head>
+<body>
+<noscript>ReDoc needs JavaScript. The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<redoc spec-url="{{.SpecURL}}"></redoc>
+<script src="{{.ScriptURL}}" integrity="{{.Integrity}}" crossorigin="anonymous"></script>
+</body>
+</html>
+`
+
+// pageData fills the page templates.
+type pageData struct {
+	Title     string
+	SpecURL   string
+	ScriptURL string
+	Integrity string
+}
+
+// registerDocs serves the interactive API documentation: Swagger UI at
+// /docs (assets under /docs/…) and ReDoc at /redoc. The pages are rendered
+// once here, since the title cannot change while the server runs.
 func registerDocs(r chi.Router, title string) {
-	_ = r
-	_ = title
+	data := pageData{Title: title, SpecURL: openAPIURL, ScriptURL: redocScriptURL, Integrity: redocScriptIntegrity}
+	swagger := renderPage(swaggerPage, data)
+	redoc := renderPage(redocPage, data)
+
+	// The router strips one trailing slash, so /docs/ arrives here too:
+	// both answer 200 without a redirect.
+	r.Get(docsPath, servePage(swagger, swaggerCSP))
+	r.Get(redocPath, servePage(redoc, redocCSP))
+
+	// Assets: the bundle is 1.4 MB of JavaScript, so compress what is
+	// text (chi only compresses when the client accepts it).
+	assets := r.With(middleware.Compress(5, "text/javascript", "application/javascript", "text/css", "text/html", "application/json"))
+	assets.Get(docsPath+"/swagger-initializer.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, "swagger-initializer.js", time.Time{}, strings.NewReader(swaggerInitializer))
+	})
+	assets.Get(docsPath+"/*", serveAssets(swaggerfiles.FS, assetsETag()))
+}
+
+// renderPage executes a page template. The templates are constants, so a
+// failure is a programming error found by the first test that starts a
+// server: panicking at start-up is right.
+func renderPage(src string, data pageData) []byte {
+	var buf bytes.Buffer
+	if err := template.Must(template.New("page").Parse(src)).Execute(&buf, data); err != nil {
+		panic("httpapi: docs page: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// servePage answers with a rendered HTML page and its Content-Security-
+// Policy. no-cache makes browsers revalidate, so a new release's page
+// (and the assets it names) shows up at once.
+func servePage(page []byte, csp string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", csp)
+		h.Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(page))
+	}
+}
+
+// serveAssets serves the regular files of fsys named by the route's
+// wildcard. Directories and unknown names get the API's JSON 404 instead
+// of http.FileServer's listings, text 404s and index.html redirects.
+func serveAssets(fsys fs.FS, etag string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean(chi.URLParam(r, "*"))
+		if !fs.ValidPath(name) || name == "." {
+			writeProblem(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		f, err := fsys.Open(name)
+		if err != nil {
+			writeProblem(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		rs, seekable := f.(io.ReadSeeker)
+		if err != nil || st.IsDir() || !seekable {
+			writeProblem(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		if etag != "" {
+			// Embedded files carry no modification time, so the module
+			// version stands in: browsers revalidate and get a 304 until
+			// the module is upgraded.
+			w.Header().Set("ETag", etag)
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		http.ServeContent(w, r, name, time.Time{}, rs)
+	}
+}
+
+// assetsETag derives a weak ETag from the version of the module that
+// embeds Swagger UI, or "" when the binary carries no module information.
+// It is weak because compression changes the bytes but not the content.
+func assetsETag() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == swaggerFilesModule {
+			if dep.Replace != nil {
+				dep = dep.Replace
+			}
+			if dep.Version == "" || dep.Version == "(devel)" {
+				return "" // a local replacement: no version to trust
+			}
+			return `W/"` + strings.ReplaceAll(dep.Version, `"`, "") + `"`
+		}
+	}
+	return ""
 }

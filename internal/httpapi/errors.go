@@ -23,10 +23,11 @@ func writeProblem(w http.ResponseWriter, status int, detail string) {
 // detailedErrors makes each error's "detail" say what was wrong: huma's
 // validation errors say "validation failed" and list the fields in
 // "errors"; clients written for the seed only read "detail", so the field
-// names and reasons are spelled out there too.
+// names and reasons are spelled out there too. It also removes echoed
+// values that may hold a secret: a whole unparsable body, or a password.
 func detailedErrors(_ huma.Context, _ string, v any) (any, error) {
 	em, ok := v.(*huma.ErrorModel)
-	if !ok || len(em.Errors) == 0 || strings.Contains(em.Detail, ": ") {
+	if !ok || len(em.Errors) == 0 {
 		return v, nil
 	}
 	parts := make([]string, 0, len(em.Errors))
@@ -34,15 +35,23 @@ func detailedErrors(_ huma.Context, _ string, v any) (any, error) {
 		if e == nil {
 			continue
 		}
+		if e.Location == "body" || strings.Contains(e.Location, "password") {
+			e.Value = nil
+		}
 		if e.Location != "" {
 			parts = append(parts, e.Location+": "+e.Message)
 		} else {
 			parts = append(parts, e.Message)
 		}
 	}
-	if len(parts) > 0 {
-		em.Detail = strings.TrimSuffix(em.Detail, ".") + ": " + strings.Join(parts, "; ")
+	if len(parts) == 0 || strings.Contains(em.Detail, ": ") {
+		return em, nil
 	}
+	prefix := strings.TrimSuffix(em.Detail, ".")
+	if em.Status == http.StatusBadRequest && prefix == "validation failed" {
+		prefix = "malformed request body" // huma's word for a JSON syntax error
+	}
+	em.Detail = prefix + ": " + strings.Join(parts, "; ")
 	return em, nil
 }
 

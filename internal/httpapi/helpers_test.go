@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,6 @@ const testSecret = "test-secret-test-secret-test-secret!!"
 
 // env is one running API on one engine, reached over real HTTP.
 type env struct {
-	t      *testing.T
 	URL    string
 	DB     storage.Store
 	Auth   *auth.Service
@@ -83,7 +83,7 @@ func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, URL: srv.URL, DB: db, Auth: svc, Tokens: tokens, Logs: logs}
+	return &env{URL: srv.URL, DB: db, Auth: svc, Tokens: tokens, Logs: logs}
 }
 
 // response is what a request got back.
@@ -136,8 +136,8 @@ type request struct {
 }
 
 // do sends req and reads the whole response.
-func (e *env) do(req request) response {
-	e.t.Helper()
+func (e *env) do(t *testing.T, req request) response {
+	t.Helper()
 	var body io.Reader
 	ctype := req.ContentType
 	switch {
@@ -146,7 +146,7 @@ func (e *env) do(req request) response {
 	case req.JSON != nil:
 		b, err := json.Marshal(req.JSON)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		body = bytes.NewReader(b)
 		if ctype == "" {
@@ -157,7 +157,7 @@ func (e *env) do(req request) response {
 	defer cancel()
 	r, err := http.NewRequestWithContext(ctx, req.Method, e.URL+req.Path, body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if ctype != "" {
 		r.Header.Set("Content-Type", ctype)
@@ -170,61 +170,61 @@ func (e *env) do(req request) response {
 	}
 	res, err := http.DefaultClient.Do(r)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", req.Method, req.Path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 // expect sends req and fails the test unless the status is want.
-func (e *env) expect(want int, req request) response {
-	e.t.Helper()
-	res := e.do(req)
+func (e *env) expect(t *testing.T, want int, req request) response {
+	t.Helper()
+	res := e.do(t, req)
 	if res.Status != want {
-		e.t.Fatalf("%s %s: status %d, want %d; body: %s", req.Method, req.Path, res.Status, want, res.Body)
+		t.Fatalf("%s %s: status %d, want %d; body: %s", req.Method, req.Path, res.Status, want, res.Body)
 	}
 	if want >= 400 {
-		res.Detail(e.t)
+		res.Detail(t)
 	}
 	return res
 }
 
 // register creates a user named name (email name@example.com, password
 // "password123") and returns its JSON.
-func (e *env) register(name string) map[string]any {
-	e.t.Helper()
-	return e.expect(http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
+func (e *env) register(t *testing.T, name string) map[string]any {
+	t.Helper()
+	return e.expect(t, http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
 		"email": name + "@example.com", "username": name, "password": "password123",
-	}}).JSON(e.t)
+	}}).JSON(t)
 }
 
 // login returns the token pair of a user with the password "password123".
-func (e *env) login(name string) (access, refresh string) {
-	e.t.Helper()
-	m := e.expect(http.StatusOK, loginRequest(name, "password123")).JSON(e.t)
+func (e *env) login(t *testing.T, name string) (access, refresh string) {
+	t.Helper()
+	m := e.expect(t, http.StatusOK, loginRequest(name, "password123")).JSON(t)
 	return m["access_token"].(string), m["refresh_token"].(string)
 }
 
 // user registers name and returns its access token and id.
-func (e *env) user(name string) (token string, id int64) {
-	e.t.Helper()
-	u := e.register(name)
-	token, _ = e.login(name)
+func (e *env) user(t *testing.T, name string) (token string, id int64) {
+	t.Helper()
+	u := e.register(t, name)
+	token, _ = e.login(t, name)
 	return token, int64(u["id"].(float64))
 }
 
 // superuser creates a superuser named name and returns its access token and id.
-func (e *env) superuser(name string) (token string, id int64) {
-	e.t.Helper()
+func (e *env) superuser(t *testing.T, name string) (token string, id int64) {
+	t.Helper()
 	u, err := e.Auth.CreateSuperuser(context.Background(), name+"@example.com", name, "password123")
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	token, _ = e.login(name)
+	token, _ = e.login(t, name)
 	return token, u.ID
 }
 
@@ -232,3 +232,5 @@ func loginRequest(username, password string) request {
 	form := url.Values{"username": {username}, "password": {password}}
 	return request{Method: "POST", Path: "/auth/login", Body: form.Encode(), ContentType: "application/x-www-form-urlencoded"}
 }
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }

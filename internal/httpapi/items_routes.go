@@ -53,10 +53,10 @@ func (b *ItemCreate) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
 // ItemUpdate changes the fields it names. title and price may not be null;
 // description may be null, which clears it.
 type ItemUpdate struct {
-	_           struct{}       `additionalProperties:"true"`
-	Title       *string        `json:"title,omitempty" minLength:"1" maxLength:"200"`
-	Description NullableString `json:"description,omitempty" maxLength:"10000"`
-	Price       *float64       `json:"price,omitempty" exclusiveMinimum:"0"`
+	_           struct{} `additionalProperties:"true"`
+	Title       *string  `json:"title,omitempty" minLength:"1" maxLength:"200"`
+	Description *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
+	Price       *float64 `json:"price,omitempty" exclusiveMinimum:"0"`
 }
 
 // Resolve rejects control characters.
@@ -65,8 +65,8 @@ func (b *ItemUpdate) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
 	if b.Title != nil {
 		errs = append(errs, checkText(pb, "title", *b.Title, false))
 	}
-	if b.Description.Set && !b.Description.Null {
-		errs = append(errs, checkText(pb, "description", b.Description.Value, true))
+	if b.Description != nil {
+		errs = append(errs, checkText(pb, "description", *b.Description, true))
 	}
 	return collect(errs...)
 }
@@ -122,14 +122,20 @@ func (s *server) registerItems(api huma.API) {
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct {
 		ItemIDInput
-		Body ItemUpdate
+		Body    ItemUpdate
+		RawBody []byte
 	}) (*ItemOutput, error) {
+		if err := refuseNulls(in.RawBody, "title", "price"); err != nil {
+			return nil, err
+		}
 		if err := s.checkItemOwner(ctx, in.ItemID); err != nil {
 			return nil, err
 		}
-		upd := items.Update{Title: in.Body.Title, Price: in.Body.Price, SetDescription: in.Body.Description.Set}
-		if in.Body.Description.Set && !in.Body.Description.Null {
-			upd.Description = &in.Body.Description.Value
+		upd := items.Update{
+			Title:          in.Body.Title,
+			Price:          in.Body.Price,
+			Description:    in.Body.Description,
+			SetDescription: in.Body.Description != nil || explicitNulls(in.RawBody)["description"],
 		}
 		it, err := s.Items.UpdateItem(ctx, in.ItemID, upd)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 func TestSeedRegister(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		res := e.expect(http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
+		res := e.expect(t, http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
 			"email": "test@example.com", "username": "testuser", "password": "password123",
 		}})
 		data := res.JSON(t)
@@ -24,10 +24,10 @@ func TestSeedRegister(t *testing.T) {
 
 func TestSeedLogin(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		e.expect(http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
+		e.expect(t, http.StatusCreated, request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
 			"email": "test@example.com", "username": "testuser", "password": "password123",
 		}})
-		data := e.expect(http.StatusOK, loginRequest("testuser", "password123")).JSON(t)
+		data := e.expect(t, http.StatusOK, loginRequest("testuser", "password123")).JSON(t)
 		for _, k := range []string{"access_token", "refresh_token"} {
 			if s, _ := data[k].(string); s == "" {
 				t.Errorf("no %s in %v", k, data)

@@ -95,7 +95,13 @@ func (s *server) registerUsers(api huma.API) {
 		OperationID: "update-me", Method: http.MethodPut, Path: "/users/me", Summary: "Change the current user's email or username",
 		Tags: tags, Security: authenticated,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ Body UserUpdateMe }) (*UserOutput, error) {
+	}), func(ctx context.Context, in *struct {
+		Body    UserUpdateMe
+		RawBody []byte
+	}) (*UserOutput, error) {
+		if err := refuseNulls(in.RawBody, "email", "username"); err != nil {
+			return nil, err
+		}
 		upd := users.Update{Username: in.Body.Username}
 		if in.Body.Email != nil {
 			e := users.NormalizeEmail(*in.Body.Email)
@@ -151,8 +157,12 @@ func (s *server) registerUsers(api huma.API) {
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct {
 		UserIDInput
-		Body UserUpdateAdmin
+		Body    UserUpdateAdmin
+		RawBody []byte
 	}) (*UserOutput, error) {
+		if err := refuseNulls(in.RawBody, "email", "username", "is_active", "is_superuser"); err != nil {
+			return nil, err
+		}
 		me := currentUser(ctx)
 		if !me.IsSuperuser {
 			return nil, huma.Error403Forbidden(msgForbidden)
