@@ -96,13 +96,15 @@ func (s *server) registerAuth(api huma.API) {
 		Tags:        []string{"authentication"},
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
 	})
-	loginOp.RequestBody = &huma.RequestBody{
+	huma.Register(api, loginOp, s.login)
+	// huma documents a raw body as opaque bytes; describe the form fields
+	// instead, so that "Try it out" offers them.
+	api.OpenAPI().Paths["/auth/login"].Post.RequestBody = &huma.RequestBody{
 		Required: true,
 		Content: map[string]*huma.MediaType{"application/x-www-form-urlencoded": {
 			Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[loginForm](), true, "LoginForm"),
 		}},
 	}
-	huma.Register(api, loginOp, s.login)
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "refresh", Method: http.MethodPost, Path: "/auth/refresh",

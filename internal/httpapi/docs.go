@@ -2,13 +2,15 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
 	"path"
-	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -33,8 +35,6 @@ const (
 	// openAPIURL is where huma serves the OpenAPI document (huma's default
 	// OpenAPIPath plus ".json").
 	openAPIURL = "/openapi.json"
-	// swaggerFilesModule is the module whose version tags the assets' ETag.
-	swaggerFilesModule = "github.com/swaggo/files/v2"
 
 	// redocScriptURL pins ReDoc 2.5.4 (the 2.x line keeps the classic
 	// <redoc> element; 3.x is an ES module with another API). The CDN
@@ -54,7 +54,9 @@ const (
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 	// redocCSP admits the one pinned CDN script. ReDoc injects <style>
 	// elements (styled-components) and runs its search index in a worker
-	// made from a blob: URL.
+	// made from a blob: URL. Its "API docs by Redocly" logo, an image on
+	// Redocly's site, is blocked on purpose (no third-party request beyond
+	// the script): ReDoc hides the image when it fails to load.
 	redocCSP = "default-src 'none'; script-src " + redocScriptURL + "; style-src 'unsafe-inline'; " +
 		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -151,7 +153,7 @@ func registerDocs(r chi.Router, title string) {
 		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeContent(w, r, "swagger-initializer.js", time.Time{}, strings.NewReader(swaggerInitializer))
 	})
-	assets.Get(docsPath+"/*", serveAssets(swaggerfiles.FS, assetsETag()))
+	assets.Get(docsPath+"/*", serveAssets(swaggerfiles.FS))
 }
 
 // renderPage executes a page template. The templates are constants, so a
@@ -181,7 +183,11 @@ func servePage(page []byte, csp string) http.HandlerFunc {
 // serveAssets serves the regular files of fsys named by the route's
 // wildcard. Directories and unknown names get the API's JSON 404 instead
 // of http.FileServer's listings, text 404s and index.html redirects.
-func serveAssets(fsys fs.FS, etag string) http.HandlerFunc {
+func serveAssets(fsys fs.FS) http.HandlerFunc {
+	// Embedded files carry no modification time, so each file's ETag is a
+	// hash of its content, computed on first request and kept for the
+	// life of the handler (the files cannot change while it runs).
+	var etags sync.Map // name → ETag
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := path.Clean(chi.URLParam(r, "*"))
 		if !fs.ValidPath(name) || name == "." {
@@ -200,35 +206,31 @@ func serveAssets(fsys fs.FS, etag string) http.HandlerFunc {
 			writeProblem(w, http.StatusNotFound, "Not Found")
 			return
 		}
-		if etag != "" {
-			// Embedded files carry no modification time, so the module
-			// version stands in: browsers revalidate and get a 304 until
-			// the module is upgraded.
-			w.Header().Set("ETag", etag)
-			w.Header().Set("Cache-Control", "no-cache")
+		etag, ok := etags.Load(name)
+		if !ok {
+			if etag, err = contentETag(rs); err != nil {
+				writeProblem(w, http.StatusInternalServerError, "Internal server error")
+				return
+			}
+			etags.Store(name, etag)
 		}
+		// no-cache: browsers keep the file but ask each time, and get a
+		// 304 until an upgrade of Swagger UI changes the content.
+		w.Header().Set("ETag", etag.(string))
+		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeContent(w, r, name, time.Time{}, rs)
 	}
 }
 
-// assetsETag derives a weak ETag from the version of the module that
-// embeds Swagger UI, or "" when the binary carries no module information.
-// It is weak because compression changes the bytes but not the content.
-func assetsETag() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
+// contentETag hashes the content of rs into a weak ETag (weak because
+// compression changes the bytes sent but not the content), and rewinds rs.
+func contentETag(rs io.ReadSeeker) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, rs); err != nil {
+		return "", err
 	}
-	for _, dep := range info.Deps {
-		if dep.Path == swaggerFilesModule {
-			if dep.Replace != nil {
-				dep = dep.Replace
-			}
-			if dep.Version == "" || dep.Version == "(devel)" {
-				return "" // a local replacement: no version to trust
-			}
-			return `W/"` + strings.ReplaceAll(dep.Version, `"`, "") + `"`
-		}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return "", err
 	}
-	return ""
+	return `W/"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`, nil
 }
