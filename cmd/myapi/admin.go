@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"myapi/internal/config"
+	"myapi/internal/users"
 	"myapi/migrations"
 )
 
@@ -44,8 +46,14 @@ func createSuperuser(ctx context.Context, args []string, getenv func(string) str
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *email == "" || *username == "" {
+	if *email == "" || *username == "" || fs.NArg() > 0 {
 		return errors.New("usage: myapi createsuperuser --email E --username U (password from MYAPI_PASSWORD or stdin)")
+	}
+	if err := config.CheckEmail(*email); err != nil {
+		return fmt.Errorf("--email: %w", err)
+	}
+	if err := config.CheckUsername(*username); err != nil {
+		return fmt.Errorf("--username: %w", err)
 	}
 	password := getenv("MYAPI_PASSWORD")
 	if password == "" {
@@ -55,11 +63,8 @@ func createSuperuser(ctx context.Context, args []string, getenv func(string) str
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	if n := len([]rune(password)); n < 8 || n > 100 {
-		return errors.New("password: must be 8-100 characters (MYAPI_PASSWORD or the first line of stdin)")
-	}
-	if n := len([]rune(*username)); n < 3 || n > 50 {
-		return errors.New("username: must be 3-50 characters")
+	if err := config.CheckPassword(password); err != nil {
+		return fmt.Errorf("password (MYAPI_PASSWORD or the first line of stdin): %w", err)
 	}
 
 	cfg, log, err := loadConfig(getenv, io.Discard)
@@ -79,7 +84,12 @@ func createSuperuser(ctx context.Context, args []string, getenv func(string) str
 		return err
 	}
 	u, err := svc.CreateSuperuser(ctx, *email, *username, password)
-	if err != nil {
+	switch {
+	case errors.Is(err, users.ErrEmailTaken):
+		return fmt.Errorf("a user with email %q already exists: nothing created", *email)
+	case errors.Is(err, users.ErrUsernameTaken):
+		return fmt.Errorf("a user named %q already exists: nothing created", *username)
+	case err != nil:
 		return err
 	}
 	fmt.Fprintf(stdout, "created superuser %s (id %d)\n", u.Username, u.ID)

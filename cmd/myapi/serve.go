@@ -25,8 +25,8 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if err != nil {
 		return err
 	}
-	if cfg.SecretGenerated {
-		log.Warn("SECRET_KEY is not set: using a random one for this run; tokens will not survive a restart (set SECRET_KEY, at least 32 bytes)")
+	if w := cfg.SecretWarning(); w != "" {
+		log.Warn(w)
 	}
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -93,7 +93,10 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The deadline passed with requests still running: cut them off
+		// rather than close the database under their feet.
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after SHUTDOWN_TIMEOUT (%s) were cut off: %w", cfg.ShutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"myapi/internal/auth"
 	"myapi/internal/config"
@@ -35,6 +36,9 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (stora
 	}
 	db, err := storage.Open(ctx, cfg.DatabaseURL, opts)
 	if err != nil {
+		if !strings.Contains(err.Error(), "DATABASE_URL") {
+			err = fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		return nil, err
 	}
 	log.Info("database", "engine", db.Engine())

@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
@@ -129,12 +132,58 @@ func Load(getenv func(string) string, envFile string) (*Config, error) {
 	}
 	var cfg Config
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+		return nil, parseError(err, vars)
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// parseError rewrites the env library's errors, which name the Go field
+// ("Port"), so that they name the variable the operator set ("PORT").
+func parseError(err error, vars map[string]string) error {
+	errs := []error{err}
+	var agg env.AggregateError
+	if errors.As(err, &agg) {
+		errs = agg.Errors
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out = append(out, fmt.Errorf("configuration: %w", e))
+			continue
+		}
+		name := pe.Name
+		if f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name); ok {
+			if tag, _, _ := strings.Cut(f.Tag.Get("env"), ","); tag != "" {
+				name = tag
+			}
+		}
+		out = append(out, fmt.Errorf("%s: %q is not %s: %w", name, vars[name], expected(pe.Type), pe.Err))
+	}
+	return errors.Join(out...)
+}
+
+// expected describes the values a field of type t takes.
+func expected(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "a duration such as 15s or 2m"
+	case t == reflect.TypeFor[Origins]():
+		return `a JSON list such as ["https://a.example"] or a comma-separated list`
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	}
+	return "a valid " + t.String()
 }
 
 func (c *Config) validate() error {
@@ -144,8 +193,9 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("ENVIRONMENT: %q is not one of development, staging, production", c.Environment)
 	}
-	if c.Port < 1 || c.Port > 65535 {
-		return fmt.Errorf("PORT: %d is not a port number (1-65535)", c.Port)
+	// PORT=0 asks the system for a free port (tests, and the log says which).
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("PORT: %d is not a port number (0-65535)", c.Port)
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		return err
@@ -178,17 +228,84 @@ func (c *Config) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("MAX_BODY_BYTES: must be at least 1024, got %d", c.MaxBodyBytes)
 	}
-	if (c.FirstSuperuserEmail != "" || c.FirstSuperuserUsername != "" || c.FirstSuperuserPassword != "") &&
-		(c.FirstSuperuserEmail == "" || c.FirstSuperuserUsername == "" || c.FirstSuperuserPassword == "") {
-		return errors.New("FIRST_SUPERUSER_EMAIL, FIRST_SUPERUSER_USERNAME and FIRST_SUPERUSER_PASSWORD: set all three or none")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"READ_TIMEOUT", c.ReadTimeout},
+		{"WRITE_TIMEOUT", c.WriteTimeout}, {"IDLE_TIMEOUT", c.IdleTimeout}, {"SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s: must be a positive duration such as 15s, got %s", d.name, d.v)
+		}
+	}
+	if err := c.validateFirstSuperuser(); err != nil {
+		return err
 	}
 	return c.validateSecret()
+}
+
+// validateFirstSuperuser checks FIRST_SUPERUSER_*: all three or none, with
+// the same rules as registration, so start-up does not create an account
+// the API itself would refuse.
+func (c *Config) validateFirstSuperuser() error {
+	email, username, password := c.FirstSuperuserEmail, c.FirstSuperuserUsername, c.FirstSuperuserPassword
+	if email == "" && username == "" && password == "" {
+		return nil
+	}
+	if email == "" || username == "" || password == "" {
+		return errors.New("FIRST_SUPERUSER_EMAIL, FIRST_SUPERUSER_USERNAME and FIRST_SUPERUSER_PASSWORD: set all three or none")
+	}
+	if err := CheckEmail(email); err != nil {
+		return fmt.Errorf("FIRST_SUPERUSER_EMAIL: %w", err)
+	}
+	if err := CheckUsername(username); err != nil {
+		return fmt.Errorf("FIRST_SUPERUSER_USERNAME: %w", err)
+	}
+	if err := CheckPassword(password); err != nil {
+		return fmt.Errorf("FIRST_SUPERUSER_PASSWORD: %w", err)
+	}
+	return nil
+}
+
+// CheckEmail applies the API's rule for an account email: a bare address
+// (no display name), at most 254 bytes.
+func CheckEmail(email string) error {
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" || len(email) > 254 {
+		return fmt.Errorf("%q is not an email address", email)
+	}
+	return nil
+}
+
+// CheckUsername applies the API's rule for a username: 3-50 characters,
+// no control characters.
+func CheckUsername(username string) error {
+	if n := len([]rune(username)); n < 3 || n > 50 {
+		return fmt.Errorf("must be 3-50 characters, got %d", n)
+	}
+	if strings.IndexFunc(username, unicode.IsControl) >= 0 {
+		return errors.New("must not contain control characters")
+	}
+	return nil
+}
+
+// CheckPassword applies the API's rule for a password: 8-100 characters.
+// The message never repeats the password.
+func CheckPassword(password string) error {
+	if n := len([]rune(password)); n < 8 || n > 100 {
+		return fmt.Errorf("must be 8-100 characters, got %d", n)
+	}
+	return nil
 }
 
 func (c *Config) validateURLs() error {
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
-		scheme, _, _ := strings.Cut(strings.ToLower(u.Scheme), "+")
+		scheme := ""
+		if err == nil {
+			scheme, _, _ = strings.Cut(strings.ToLower(u.Scheme), "+")
+		}
 		if err != nil || (scheme != "postgres" && scheme != "postgresql" && scheme != "sqlite" && scheme != "file") {
 			return errors.New("DATABASE_URL: want postgres://user:pass@host/db, sqlite:///path/to/file.db or empty for the embedded default")
 		}
@@ -203,12 +320,8 @@ func (c *Config) validateURLs() error {
 }
 
 func (c *Config) validateSecret() error {
-	for _, ex := range exampleSecrets {
-		if c.SecretKey == ex {
-			if c.Environment != Development {
-				return fmt.Errorf("SECRET_KEY: the published example value cannot be used in %s; generate one with: openssl rand -hex 32", c.Environment)
-			}
-		}
+	if isExampleSecret(c.SecretKey) && c.Environment != Development {
+		return fmt.Errorf("SECRET_KEY: the published example value cannot be used in %s; generate one with: openssl rand -hex 32", c.Environment)
 	}
 	switch {
 	case c.SecretKey == "" && c.Environment == Development:
@@ -222,6 +335,30 @@ func (c *Config) validateSecret() error {
 		return fmt.Errorf("SECRET_KEY: %d bytes is too short for %s, need at least 32; generate one with: openssl rand -hex 32", len(c.SecretKey), c.Environment)
 	}
 	return nil
+}
+
+// SecretWarning says what is weak about the signing key in development,
+// where a generated, short or published key is tolerated; "" when nothing
+// is. (Elsewhere such keys are refused by Load.)
+func (c *Config) SecretWarning() string {
+	switch {
+	case c.SecretGenerated:
+		return "SECRET_KEY is not set: using a random one for this run; tokens will not survive a restart (set SECRET_KEY, at least 32 bytes)"
+	case isExampleSecret(c.SecretKey):
+		return "SECRET_KEY is the published example value: anyone can forge tokens with it; set your own (openssl rand -hex 32)"
+	case len(c.SecretKey) < 32:
+		return fmt.Sprintf("SECRET_KEY is %d bytes, shorter than the 32 that staging and production require", len(c.SecretKey))
+	}
+	return ""
+}
+
+func isExampleSecret(key string) bool {
+	for _, ex := range exampleSecrets {
+		if key == ex {
+			return true
+		}
+	}
+	return false
 }
 
 // DocsOn reports whether the API documentation is served.
