@@ -7,8 +7,10 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -37,7 +39,14 @@ func NewProvider(dialect Dialect, db *sql.DB) (*goose.Provider, error) {
 	gooseDialect := goose.DialectSQLite3
 	if dialect == Postgres {
 		gooseDialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		lockID, err := postgresLockID(db)
+		if err != nil {
+			return nil, err
+		}
+		// goose's default retries the lock every 5 s; instances (and
+		// parallel tests) waiting on one another's migration should not
+		// idle that long, so retry every second, still for up to 5 minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}
@@ -48,6 +57,23 @@ func NewProvider(dialect Dialect, db *sql.DB) (*goose.Provider, error) {
 		return nil, fmt.Errorf("migrations for %s: %w", dialect, err)
 	}
 	return p, nil
+}
+
+// postgresLockID returns the advisory lock that serialises migrations of the
+// schema db works in. Each schema has its own goose version table, so
+// migrations of different schemas need not wait for each other; the public
+// schema keeps goose's default lock, shared with the goose CLI.
+func postgresLockID(db *sql.DB) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&schema); err != nil {
+		return 0, fmt.Errorf("migration lock: current schema: %w", err)
+	}
+	if schema == "public" || schema == "" {
+		return lock.DefaultLockID, nil
+	}
+	return int64(crc32.ChecksumIEEE([]byte("goose:" + schema))), nil
 }
 
 // Run executes a migrate command ("up", "down" or "status") and writes

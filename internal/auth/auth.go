@@ -34,7 +34,8 @@ type Session struct {
 type SessionStore interface {
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s *Session) error
-	// SessionByID returns ErrSessionNotFound when there is none.
+	// SessionByID returns ErrSessionNotFound when there is none. Times come
+	// back in UTC.
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// RotateSession replaces the token hash if oldHash is the current one and
 	// the session is neither revoked nor expired at now; it reports whether

@@ -80,6 +80,9 @@ type Config struct {
 	// SecretGenerated is set when SECRET_KEY was empty in development and a
 	// random one was made; tokens then die with the process.
 	SecretGenerated bool `env:"-"`
+	// SecretWasExample is set when SECRET_KEY was a published example value
+	// in development and was replaced by a random one.
+	SecretWasExample bool `env:"-"`
 }
 
 // Origins is ALLOWED_ORIGINS: a JSON list (the seed's form) or a comma list.
@@ -323,6 +326,12 @@ func (c *Config) validateSecret() error {
 	if isExampleSecret(c.SecretKey) && c.Environment != Development {
 		return fmt.Errorf("SECRET_KEY: the published example value cannot be used in %s; generate one with: openssl rand -hex 32", c.Environment)
 	}
+	if isExampleSecret(c.SecretKey) {
+		// Anyone can sign tokens with a published key, even on a laptop
+		// reachable by others: use a random one instead.
+		c.SecretKey = ""
+		c.SecretWasExample = true
+	}
 	switch {
 	case c.SecretKey == "" && c.Environment == Development:
 		var b [32]byte
@@ -342,10 +351,10 @@ func (c *Config) validateSecret() error {
 // is. (Elsewhere such keys are refused by Load.)
 func (c *Config) SecretWarning() string {
 	switch {
+	case c.SecretWasExample:
+		return "SECRET_KEY is the published example value, which would let anyone forge tokens: using a random one for this run instead (set your own: openssl rand -hex 32)"
 	case c.SecretGenerated:
 		return "SECRET_KEY is not set: using a random one for this run; tokens will not survive a restart (set SECRET_KEY, at least 32 bytes)"
-	case isExampleSecret(c.SecretKey):
-		return "SECRET_KEY is the published example value: anyone can forge tokens with it; set your own (openssl rand -hex 32)"
 	case len(c.SecretKey) < 32:
 		return fmt.Sprintf("SECRET_KEY is %d bytes, shorter than the 32 that staging and production require", len(c.SecretKey))
 	}

@@ -267,6 +267,15 @@ func TestSecretGeneratedInDevelopment(t *testing.T) {
 	if set.SecretGenerated || set.SecretKey != goodSecret {
 		t.Errorf("SECRET_KEY set: SecretGenerated=%v, key kept=%v", set.SecretGenerated, set.SecretKey == goodSecret)
 	}
+	// The seed's published key never signs tokens, not even in development.
+	seed := "your-secret-key-change-this-in-production"
+	ex, err := config.Load(vars(map[string]string{"SECRET_KEY": seed}), noFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ex.SecretWasExample || ex.SecretKey == seed || len(ex.SecretKey) < 32 || !strings.Contains(ex.SecretWarning(), "example") {
+		t.Errorf("example key in development: replaced=%v, kept=%v, warning %q", ex.SecretWasExample, ex.SecretKey == seed, ex.SecretWarning())
+	}
 }
 
 func TestAllowedOrigins(t *testing.T) {

@@ -36,7 +36,8 @@ type Update struct {
 
 // Store persists items.
 type Store interface {
-	// CreateItem inserts it and fills in its ID and timestamps.
+	// CreateItem inserts it and fills in its ID and timestamps (UTC). IDs
+	// are never reused.
 	CreateItem(ctx context.Context, it *Item) error
 	// ItemByID returns ErrNotFound when no item has that id.
 	ItemByID(ctx context.Context, id int64) (*Item, error)

@@ -34,6 +34,12 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
+	// pgx returns timestamptz in time.Local; the contract is UTC.
+	s.ExpiresAt = s.ExpiresAt.UTC()
+	if s.RevokedAt != nil {
+		revoked := s.RevokedAt.UTC()
+		s.RevokedAt = &revoked
+	}
 	return &s, nil
 }
 

@@ -40,8 +40,10 @@ type Update struct {
 // Store persists users. Uniqueness of email and username (both
 // case-insensitive, see Key) is enforced by the database, so concurrent
 // writers get ErrEmailTaken or ErrUsernameTaken, never a generic error.
+// Timestamps come back in UTC.
 type Store interface {
-	// CreateUser inserts u and fills in its ID and timestamps.
+	// CreateUser inserts u and fills in its ID and timestamps. IDs are never
+	// reused, not even a deleted user's: tokens name users by id.
 	CreateUser(ctx context.Context, u *User) error
 	// UserByID returns ErrNotFound when no user has that id.
 	UserByID(ctx context.Context, id int64) (*User, error)
