@@ -7,9 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
+
+// ErrInvalidPassword is returned for a password that can never be stored:
+// one containing a NUL byte.
+var ErrInvalidPassword = errors.New("password must not contain NUL characters")
 
 // bcryptMaxBytes is where bcrypt stops reading its input.
 const bcryptMaxBytes = 72
@@ -47,6 +52,9 @@ func NewHasher(cost, concurrency int) (*Hasher, error) {
 
 // Hash returns the bcrypt hash of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if strings.ContainsRune(password, 0) {
+		return "", ErrInvalidPassword
+	}
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
@@ -65,7 +73,7 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		return false, err
 	}
 	defer h.release()
-	if hash == "" {
+	if hash == "" || strings.ContainsRune(password, 0) {
 		_ = bcrypt.CompareHashAndPassword(h.dummy, bcryptInput(password))
 		return false, nil
 	}
@@ -95,10 +103,14 @@ func (h *Hasher) release() { <-h.slots }
 // ignores what follows byte 72, so longer passwords are first reduced to
 // their SHA-256 digest. Passwords of 72 bytes or less go in unchanged, so
 // hashes stay plain bcrypt (the seed's existing hashes keep working).
+//
+// The digest is prefixed with a NUL byte, which no accepted password
+// contains: otherwise someone who learnt the SHA-256 of a long password
+// could log in by typing its base64 form.
 func bcryptInput(password string) []byte {
 	if len(password) <= bcryptMaxBytes {
 		return []byte(password)
 	}
 	sum := sha256.Sum256([]byte(password))
-	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
+	return []byte("\x00" + base64.StdEncoding.EncodeToString(sum[:]))
 }

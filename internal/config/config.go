@@ -299,6 +299,9 @@ func CheckPassword(password string) error {
 	if n := len([]rune(password)); n < 8 || n > 100 {
 		return fmt.Errorf("must be 8-100 characters, got %d", n)
 	}
+	if strings.IndexFunc(password, unicode.IsControl) >= 0 {
+		return errors.New("must not contain control characters")
+	}
 	return nil
 }
 

@@ -22,9 +22,13 @@ type UserCreate struct {
 	Password string   `json:"password" minLength:"8" maxLength:"100" example:"correct horse battery"`
 }
 
-// Resolve rejects control characters in the account names.
+// Resolve rejects control characters in the account names and password.
 func (b *UserCreate) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkText(pb, "email", b.Email, false), checkText(pb, "username", b.Username, false))
+	return collect(
+		checkText(pb, "email", b.Email, false),
+		checkText(pb, "username", b.Username, false),
+		checkText(pb, "password", b.Password, false),
+	)
 }
 
 // Token is what login and refresh return.
@@ -203,6 +207,8 @@ func (s *server) userWriteError(ctx context.Context, err error) error {
 		return huma.Error400BadRequest(msgUsernameTaken)
 	case errors.Is(err, users.ErrNotFound):
 		return huma.Error404NotFound(msgUserNotFound)
+	case errors.Is(err, auth.ErrInvalidPassword):
+		return huma.Error422UnprocessableEntity("validation failed: body.password: " + err.Error())
 	}
 	return s.fail(ctx, err)
 }

@@ -20,11 +20,11 @@ func checkText(pb *huma.PathBuffer, field, value string, multiline bool) error {
 	if bad < 0 {
 		return nil
 	}
-	return &huma.ErrorDetail{
-		Location: pb.With(field),
-		Message:  "must not contain control characters",
-		Value:    value,
+	detail := &huma.ErrorDetail{Location: pb.With(field), Message: "must not contain control characters"}
+	if field != "password" {
+		detail.Value = value
 	}
+	return detail
 }
 
 // collect drops the nil entries of errs.
