@@ -24,8 +24,12 @@ func main() {
 	}
 }
 
-// version is stamped at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are stamped at build time with
+// -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
 
 const usage = `usage: myapi [command]
 

@@ -13,6 +13,7 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/config"
 	"myapi/internal/httpapi"
+	"myapi/internal/metrics"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -47,6 +48,11 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		return err
 	}
 
+	m := metrics.New(cfg.AppVersion, commit)
+	limiter, err := newLimiter(cfg, authSvc, m)
+	if err != nil {
+		return err
+	}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        cfg.AppName,
 		Version:        cfg.AppVersion,
@@ -54,12 +60,15 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		DocsEnabled:    cfg.DocsOn(),
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
 	}, httpapi.Deps{
-		Log:    log,
-		Auth:   authSvc,
-		Users:  db,
-		Items:  db,
-		Checks: []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Log:     log,
+		Auth:    authSvc,
+		Users:   db,
+		Items:   db,
+		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Metrics: m,
+		Limiter: limiter,
 	})
 
 	srv := &http.Server{

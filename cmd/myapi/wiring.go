@@ -5,11 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"myapi/internal/auth"
+	"myapi/internal/clientip"
 	"myapi/internal/config"
 	"myapi/internal/logging"
+	"myapi/internal/metrics"
+	"myapi/internal/ratelimit"
 	"myapi/internal/storage"
 )
 
@@ -53,4 +60,36 @@ func newAuthService(cfg *config.Config, db storage.Store) (*auth.Service, error)
 	}
 	tokens := auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL(), cfg.RefreshTTL())
 	return auth.NewService(db, db, hasher, tokens), nil
+}
+
+// newLimiter builds the in-process rate limiter from the settings, counting
+// rejections in m.
+func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics) (*ratelimit.Limiter, error) {
+	trusted, err := clientip.ParsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace,
+		Name:      "rate_limit_rejections_total",
+		Help:      "Requests refused with 429, by limit.",
+	}, []string{"limit"})
+	if err := m.Registry().Register(rejected); err != nil {
+		return nil, fmt.Errorf("register rate-limit metric: %w", err)
+	}
+	userKey := func(r *http.Request) string {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return ""
+		}
+		if id, ok := svc.AccessTokenUser(strings.TrimSpace(token)); ok {
+			return "user:" + strconv.FormatInt(id, 10)
+		}
+		return ""
+	}
+	return ratelimit.New(ratelimit.Config{
+		PerMinute:      cfg.RateLimitPerMinute,
+		LoginPerMinute: cfg.LoginRateLimitPerMinute,
+		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
+	}, clientip.New(trusted), userKey, nil), nil
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+
+	"myapi/internal/clientip"
 )
 
 // Environments myapi knows.
@@ -68,7 +70,14 @@ type Config struct {
 	FirstSuperuserPassword string `env:"FIRST_SUPERUSER_PASSWORD"`
 
 	AllowedOrigins     Origins `env:"ALLOWED_ORIGINS" envDefault:"[\"http://localhost:3000\"]"`
-	RateLimitPerMinute int     `env:"RATE_LIMIT_PER_MINUTE" envDefault:"60"`
+	// RateLimitPerMinute limits every API request per user (or per IP when
+	// anonymous); 0 turns it off.
+	RateLimitPerMinute int `env:"RATE_LIMIT_PER_MINUTE" envDefault:"60"`
+	// LoginRateLimitPerMinute limits login and registration per IP and per
+	// username, against password guessing; 0 turns it off.
+	LoginRateLimitPerMinute int `env:"LOGIN_RATE_LIMIT_PER_MINUTE" envDefault:"10"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
 	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"5s"`
@@ -76,6 +85,9 @@ type Config struct {
 	WriteTimeout      time.Duration `env:"WRITE_TIMEOUT" envDefault:"30s"`
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
 	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// RequestTimeout bounds the work of one request (database queries, the
+	// wait for a password-hash slot); past it the client gets 503.
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
 	// SecretGenerated is set when SECRET_KEY was empty in development and a
 	// random one was made; tokens then die with the process.
@@ -216,11 +228,21 @@ func (c *Config) validate() error {
 	}
 	for name, v := range map[string]int{
 		"DB_POOL_SIZE": c.DBPoolSize, "ACCESS_TOKEN_EXPIRE_MINUTES": c.AccessTokenExpireMinutes,
-		"REFRESH_TOKEN_EXPIRE_DAYS": c.RefreshTokenExpireDays, "RATE_LIMIT_PER_MINUTE": c.RateLimitPerMinute,
+		"REFRESH_TOKEN_EXPIRE_DAYS": c.RefreshTokenExpireDays,
 	} {
 		if v < 1 {
 			return fmt.Errorf("%s: must be at least 1, got %d", name, v)
 		}
+	}
+	for name, v := range map[string]int{
+		"RATE_LIMIT_PER_MINUTE": c.RateLimitPerMinute, "LOGIN_RATE_LIMIT_PER_MINUTE": c.LoginRateLimitPerMinute,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s: must be 0 (off) or more, got %d", name, v)
+		}
+	}
+	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
+		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	if c.DBMaxOverflow < 0 {
 		return fmt.Errorf("DB_MAX_OVERFLOW: must not be negative, got %d", c.DBMaxOverflow)
@@ -237,6 +259,7 @@ func (c *Config) validate() error {
 	}{
 		{"READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"READ_TIMEOUT", c.ReadTimeout},
 		{"WRITE_TIMEOUT", c.WriteTimeout}, {"IDLE_TIMEOUT", c.IdleTimeout}, {"SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"REQUEST_TIMEOUT", c.RequestTimeout},
 	} {
 		if d.v <= 0 {
 			return fmt.Errorf("%s: must be a positive duration such as 15s, got %s", d.name, d.v)

@@ -50,6 +50,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"REFRESH_TOKEN_EXPIRE_DAYS", cfg.RefreshTokenExpireDays, 7},
 		{"ALLOWED_ORIGINS", []string(cfg.AllowedOrigins), []string{"http://localhost:3000"}},
 		{"RATE_LIMIT_PER_MINUTE", cfg.RateLimitPerMinute, 60},
+		{"LOGIN_RATE_LIMIT_PER_MINUTE", cfg.LoginRateLimitPerMinute, 10},
+		{"TRUSTED_PROXIES", len(cfg.TrustedProxies), 0},
+		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
 		{"LOG_LEVEL", cfg.LogLevel, "INFO"},
 		{"BCRYPT_COST", cfg.BcryptCost, 12},
 		{"AUTO_MIGRATE", cfg.AutoMigrate, true},
@@ -76,6 +79,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"SECRET_KEY": goodSecret, "ALGORITHM": "HS256", "ACCESS_TOKEN_EXPIRE_MINUTES": "15",
 		"REFRESH_TOKEN_EXPIRE_DAYS": "2", "RATE_LIMIT_PER_MINUTE": "100", "LOG_LEVEL": "warning",
 		"BCRYPT_COST": "10", "SHUTDOWN_TIMEOUT": "3s",
+		"LOGIN_RATE_LIMIT_PER_MINUTE": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "REQUEST_TIMEOUT": "5s",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +92,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		BcryptCost: 10, AllowedOrigins: config.Origins{"http://localhost:3000"}, RateLimitPerMinute: 100,
 		MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 3 * time.Second,
+		LoginRateLimitPerMinute: 0, TrustedProxies: []string{"10.0.0.0/8", " 127.0.0.1"}, RequestTimeout: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", *cfg, want)
@@ -132,7 +137,10 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"ACCESS_TOKEN_EXPIRE_MINUTES 0", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "0"}, "ACCESS_TOKEN_EXPIRE_MINUTES"},
 		{"ACCESS_TOKEN_EXPIRE_MINUTES float", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "1.5"}, "ACCESS_TOKEN_EXPIRE_MINUTES"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS negative", map[string]string{"REFRESH_TOKEN_EXPIRE_DAYS": "-7"}, "REFRESH_TOKEN_EXPIRE_DAYS"},
-		{"RATE_LIMIT_PER_MINUTE 0", map[string]string{"RATE_LIMIT_PER_MINUTE": "0"}, "RATE_LIMIT_PER_MINUTE"},
+		{"RATE_LIMIT_PER_MINUTE negative", map[string]string{"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE"},
+		{"LOGIN_RATE_LIMIT_PER_MINUTE negative", map[string]string{"LOGIN_RATE_LIMIT_PER_MINUTE": "-5"}, "LOGIN_RATE_LIMIT_PER_MINUTE"},
+		{"TRUSTED_PROXIES junk", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"},
+		{"REQUEST_TIMEOUT zero", map[string]string{"REQUEST_TIMEOUT": "0s"}, "REQUEST_TIMEOUT"},
 		{"DB_POOL_SIZE 0", map[string]string{"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE"},
 		{"DB_MAX_OVERFLOW negative", map[string]string{"DB_MAX_OVERFLOW": "-1"}, "DB_MAX_OVERFLOW"},
 		{"MAX_BODY_BYTES tiny", map[string]string{"MAX_BODY_BYTES": "10"}, "MAX_BODY_BYTES"},

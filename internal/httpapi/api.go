@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -16,6 +17,8 @@ import (
 	"github.com/go-chi/cors"
 
 	"myapi/internal/auth"
+	"myapi/internal/metrics"
+	"myapi/internal/ratelimit"
 	"myapi/internal/items"
 	"myapi/internal/users"
 )
@@ -34,6 +37,8 @@ type Config struct {
 	DocsEnabled    bool
 	AllowedOrigins []string
 	MaxBodyBytes   int64
+	// RequestTimeout bounds each request's context; 0 means none.
+	RequestTimeout time.Duration
 }
 
 // Deps are the parts the handlers work with.
@@ -43,6 +48,10 @@ type Deps struct {
 	Users  users.Store
 	Items  items.Store
 	Checks []Check
+	// Metrics, if set, counts requests and serves /metrics.
+	Metrics *metrics.Metrics
+	// Limiter, if set, enforces the rate limits.
+	Limiter *ratelimit.Limiter
 }
 
 // server holds the dependencies every handler method uses.
@@ -56,7 +65,11 @@ func New(cfg Config, deps Deps) http.Handler {
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
-	r.Use(middlewares(cfg, deps.Log)...)
+	r.Use(middlewares(cfg, deps.Log, deps.Metrics)...)
+	r.Use(rateLimits(deps.Limiter))
+	if deps.Metrics != nil {
+		r.Handle("/metrics", deps.Metrics.Handler())
+	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found")
 	})
@@ -80,7 +93,7 @@ func New(cfg Config, deps Deps) http.Handler {
 // middlewares wrap every request, outermost first. The panic handler sits
 // inside the request-id, CORS and logging layers so that a 500 still carries
 // their headers and gets its log line.
-func middlewares(cfg Config, log *slog.Logger) []func(http.Handler) http.Handler {
+func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
 		requestID,
 		cors.Handler(cors.Options{
@@ -93,7 +106,9 @@ func middlewares(cfg Config, log *slog.Logger) []func(http.Handler) http.Handler
 		}),
 		securityHeaders,
 		accessLog(log),
+		metricsMiddleware(m),
 		recoverPanic(log),
+		requestTimeout(cfg.RequestTimeout),
 		limitBody(cfg.MaxBodyBytes),
 		// The seed answers /items/ and redirects /items; myapi answers both.
 		middleware.StripSlashes,

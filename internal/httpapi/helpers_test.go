@@ -17,6 +17,8 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/httpapi"
 	"myapi/internal/logging"
+	"myapi/internal/metrics"
+	"myapi/internal/ratelimit"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 )
@@ -38,6 +40,7 @@ type envOptions struct {
 	accessTTL    time.Duration
 	maxBodyBytes int64
 	docs         bool
+	limits       ratelimit.Config // zero: no limits
 }
 
 // forEachEngine runs fn against a fresh server on every available engine.
@@ -67,6 +70,17 @@ func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	tokens := auth.NewTokens([]byte(testSecret), opts.accessTTL, 24*time.Hour)
 	svc := auth.NewService(db, db, hasher, tokens)
 	logs := &syncBuffer{}
+	var limiter *ratelimit.Limiter
+	if opts.limits.PerMinute > 0 || opts.limits.LoginPerMinute > 0 {
+		limiter = ratelimit.New(opts.limits, nil, func(r *http.Request) string {
+			if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+				if id, ok := svc.AccessTokenUser(tok); ok {
+					return "user:" + itoa(id)
+				}
+			}
+			return ""
+		}, nil)
+	}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        "My API",
 		Version:        "test",
@@ -75,11 +89,13 @@ func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
 	}, httpapi.Deps{
-		Log:    logging.New(logs, true, slog.LevelDebug),
-		Auth:   svc,
-		Users:  db,
-		Items:  db,
-		Checks: []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Log:     logging.New(logs, true, slog.LevelDebug),
+		Auth:    svc,
+		Users:   db,
+		Items:   db,
+		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Metrics: metrics.New("test", "abc123"),
+		Limiter: limiter,
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"myapi/internal/metrics"
+	"myapi/internal/ratelimit"
+)
+
+// rateLimits applies the limiter: the stricter login limit on login and
+// registration, the general limit on every other API route. Health checks,
+// metrics and docs are never limited (probes and scrapers must get through).
+func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
+	if l == nil {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	return func(next http.Handler) http.Handler {
+		general := l.General(next)
+		login := l.Login(general)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			path := strings.TrimSuffix(r.URL.Path, "/")
+			switch {
+			case unlimited(path):
+				next.ServeHTTP(w, r)
+			case r.Method == http.MethodPost && (path == "/auth/login" || path == "/auth/register"):
+				login.ServeHTTP(w, r)
+			default:
+				general.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+func unlimited(path string) bool {
+	return path == "" || path == "/health" || strings.HasPrefix(path, "/health/") || path == "/metrics" ||
+		path == "/docs" || strings.HasPrefix(path, "/docs/") || path == "/redoc" || strings.HasPrefix(path, "/openapi")
+}
+
+// metricsMiddleware counts requests when metrics are on.
+func metricsMiddleware(m *metrics.Metrics) func(http.Handler) http.Handler {
+	if m == nil {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	return m.Middleware
+}
+
+// requestTimeout bounds the request's context: queries and the wait for a
+// password-hash slot give up after d, and the client gets a 503 instead of
+// waiting behind an overloaded database.
+func requestTimeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

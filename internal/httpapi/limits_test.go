@@ -1,0 +1,74 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"myapi/internal/ratelimit"
+	"myapi/internal/testdb"
+)
+
+func TestRateLimits(t *testing.T) {
+	e := newEnv(t, testdb.Engines(t)[0], envOptions{limits: ratelimit.Config{PerMinute: 5, LoginPerMinute: 3}})
+
+	t.Run("login is limited per username", func(t *testing.T) {
+		for range 3 {
+			e.expect(t, http.StatusUnauthorized, loginRequest("victim", "guess"))
+		}
+		res := e.expect(t, http.StatusTooManyRequests, loginRequest("VICTIM", "guess"))
+		if !strings.Contains(res.Detail(t), "Rate limit exceeded") {
+			t.Errorf("detail %q", res.Detail(t))
+		}
+		for _, h := range []string{"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+			if res.Header.Get(h) == "" {
+				t.Errorf("429 lacks %s: %v", h, res.Header)
+			}
+		}
+		if n, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || n < 1 {
+			t.Errorf("Retry-After = %q", res.Header.Get("Retry-After"))
+		}
+	})
+	t.Run("probes, metrics and docs are never limited", func(t *testing.T) {
+		for range 20 {
+			e.expect(t, http.StatusOK, request{Method: "GET", Path: "/health"})
+			e.expect(t, http.StatusOK, request{Method: "GET", Path: "/metrics"})
+		}
+	})
+	t.Run("the general limit counts per client", func(t *testing.T) {
+		// The anonymous client (this IP) has 5 requests a minute.
+		var got429 bool
+		for range 6 {
+			if res := e.do(t, request{Method: "GET", Path: "/items"}); res.Status == http.StatusTooManyRequests {
+				got429 = true
+				res.Detail(t)
+			} else if res.Header.Get("RateLimit-Limit") != "5" {
+				t.Errorf("RateLimit-Limit = %q", res.Header.Get("RateLimit-Limit"))
+			}
+		}
+		if !got429 {
+			t.Error("the 6th anonymous request in a minute was not refused")
+		}
+		e.expect(t, http.StatusTooManyRequests, request{Method: "GET", Path: "/items/"})
+	})
+	// A 429 is decided before routing, so it is counted under route
+	// "unmatched" (and by kind in myapi_rate_limit_rejections_total).
+	t.Run("metrics count requests by route template", func(t *testing.T) {
+		body := string(e.expect(t, http.StatusOK, request{Method: "GET", Path: "/metrics"}).Body)
+		for _, re := range []string{
+			`myapi_http_requests_total\{method="GET",route="unmatched",status="429"\} [1-9]`,
+			`myapi_http_requests_total\{method="POST",route="/auth/login",status="401"\} 3`,
+			`myapi_build_info\{commit="abc123"`,
+			`go_goroutines`,
+		} {
+			if !regexp.MustCompile(re).MatchString(body) {
+				t.Errorf("/metrics lacks %s", re)
+			}
+		}
+		if strings.Contains(body, "victim") {
+			t.Error("a username leaked into a metric label")
+		}
+	})
+}
