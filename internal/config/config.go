@@ -69,7 +69,7 @@ type Config struct {
 	FirstSuperuserUsername string `env:"FIRST_SUPERUSER_USERNAME"`
 	FirstSuperuserPassword string `env:"FIRST_SUPERUSER_PASSWORD"`
 
-	AllowedOrigins     Origins `env:"ALLOWED_ORIGINS" envDefault:"[\"http://localhost:3000\"]"`
+	AllowedOrigins Origins `env:"ALLOWED_ORIGINS" envDefault:"[\"http://localhost:3000\"]"`
 	// RateLimitPerMinute limits every API request per user (or per IP when
 	// anonymous); 0 turns it off.
 	RateLimitPerMinute int `env:"RATE_LIMIT_PER_MINUTE" envDefault:"60"`

@@ -17,9 +17,9 @@ import (
 	"github.com/go-chi/cors"
 
 	"myapi/internal/auth"
+	"myapi/internal/items"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
-	"myapi/internal/items"
 	"myapi/internal/users"
 )
 
