@@ -3,6 +3,7 @@
 //	myapi [serve]                 serve the API (the default)
 //	myapi migrate up|down|status  manage the database schema
 //	myapi createsuperuser         create a superuser (password from stdin or MYAPI_PASSWORD)
+//	myapi healthcheck             exit 0 if the server on this host is ready
 //	myapi version                 print the version
 package main
 
@@ -38,6 +39,7 @@ commands:
   migrate up|down|status  apply, roll back one, or list database migrations
   createsuperuser         create a superuser: --email E --username U, password
                           from the MYAPI_PASSWORD variable or the first line of stdin
+  healthcheck             exit 0 if the server on this host is ready (for containers)
   version                 print the version
 
 Settings come from the environment and ./.env (see .env.example).`
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args, getenv, stdout)
 	case "createsuperuser":
 		return createSuperuser(ctx, args, getenv, stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

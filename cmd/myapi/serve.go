@@ -61,6 +61,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		HideMetrics:    cfg.MetricsAddr != "",
 	}, httpapi.Deps{
 		Log:     log,
 		Auth:    authSvc,
@@ -80,6 +81,13 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -142,4 +150,27 @@ func migrateUp(ctx context.Context, db storage.Store, log *slog.Logger) error {
 		log.Info("migration applied", "source", name)
 	}
 	return err
+}
+
+// serveMetrics serves /metrics alone on addr (METRICS_ADDR), e.g. a port only
+// the monitoring network reaches. The returned func stops it.
+func serveMetrics(ctx context.Context, addr string, m *metrics.Metrics, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "error", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -76,6 +77,14 @@ type Config struct {
 	// LoginRateLimitPerMinute limits login and registration per IP and per
 	// username, against password guessing; 0 turns it off.
 	LoginRateLimitPerMinute int `env:"LOGIN_RATE_LIMIT_PER_MINUTE" envDefault:"10"`
+	// CacheTTLSeconds is how long GET /items responses stay cached; 0 turns
+	// the cache off.
+	CacheTTLSeconds int `env:"CACHE_TTL_SECONDS" envDefault:"60"`
+	// CacheMaxEntries bounds the in-process cache (used without Redis).
+	CacheMaxEntries int `env:"CACHE_MAX_ENTRIES" envDefault:"10000"`
+	// MetricsAddr, when set, serves /metrics on this address only, so it
+	// need not be reachable from the public port.
+	MetricsAddr string `env:"METRICS_ADDR"`
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
@@ -236,9 +245,18 @@ func (c *Config) validate() error {
 	}
 	for name, v := range map[string]int{
 		"RATE_LIMIT_PER_MINUTE": c.RateLimitPerMinute, "LOGIN_RATE_LIMIT_PER_MINUTE": c.LoginRateLimitPerMinute,
+		"CACHE_TTL_SECONDS": c.CacheTTLSeconds,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s: must be 0 (off) or more, got %d", name, v)
+		}
+	}
+	if c.CacheMaxEntries < 1 {
+		return fmt.Errorf("CACHE_MAX_ENTRIES: must be at least 1, got %d", c.CacheMaxEntries)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR: want host:port such as 127.0.0.1:9100, got %q", c.MetricsAddr)
 		}
 	}
 	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {

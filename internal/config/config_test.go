@@ -53,6 +53,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"LOGIN_RATE_LIMIT_PER_MINUTE", cfg.LoginRateLimitPerMinute, 10},
 		{"TRUSTED_PROXIES", len(cfg.TrustedProxies), 0},
 		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
+		{"CACHE_TTL_SECONDS", cfg.CacheTTLSeconds, 60},
+		{"CACHE_MAX_ENTRIES", cfg.CacheMaxEntries, 10000},
+		{"METRICS_ADDR", cfg.MetricsAddr, ""},
 		{"LOG_LEVEL", cfg.LogLevel, "INFO"},
 		{"BCRYPT_COST", cfg.BcryptCost, 12},
 		{"AUTO_MIGRATE", cfg.AutoMigrate, true},
@@ -92,6 +95,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		BcryptCost: 10, AllowedOrigins: config.Origins{"http://localhost:3000"}, RateLimitPerMinute: 100,
 		MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 3 * time.Second,
+		CacheTTLSeconds: 60, CacheMaxEntries: 10000,
 		LoginRateLimitPerMinute: 0, TrustedProxies: []string{"10.0.0.0/8", " 127.0.0.1"}, RequestTimeout: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
@@ -141,6 +145,9 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"LOGIN_RATE_LIMIT_PER_MINUTE negative", map[string]string{"LOGIN_RATE_LIMIT_PER_MINUTE": "-5"}, "LOGIN_RATE_LIMIT_PER_MINUTE"},
 		{"TRUSTED_PROXIES junk", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"},
 		{"REQUEST_TIMEOUT zero", map[string]string{"REQUEST_TIMEOUT": "0s"}, "REQUEST_TIMEOUT"},
+		{"CACHE_TTL_SECONDS negative", map[string]string{"CACHE_TTL_SECONDS": "-1"}, "CACHE_TTL_SECONDS"},
+		{"CACHE_MAX_ENTRIES zero", map[string]string{"CACHE_MAX_ENTRIES": "0"}, "CACHE_MAX_ENTRIES"},
+		{"METRICS_ADDR no port", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},
 		{"DB_POOL_SIZE 0", map[string]string{"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE"},
 		{"DB_MAX_OVERFLOW negative", map[string]string{"DB_MAX_OVERFLOW": "-1"}, "DB_MAX_OVERFLOW"},
 		{"MAX_BODY_BYTES tiny", map[string]string{"MAX_BODY_BYTES": "10"}, "MAX_BODY_BYTES"},

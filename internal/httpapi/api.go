@@ -39,6 +39,9 @@ type Config struct {
 	MaxBodyBytes   int64
 	// RequestTimeout bounds each request's context; 0 means none.
 	RequestTimeout time.Duration
+	// HideMetrics keeps /metrics off the API port (it is served on a
+	// separate METRICS_ADDR instead).
+	HideMetrics bool
 }
 
 // Deps are the parts the handlers work with.
@@ -67,7 +70,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	r := chi.NewMux()
 	r.Use(middlewares(cfg, deps.Log, deps.Metrics)...)
 	r.Use(rateLimits(deps.Limiter))
-	if deps.Metrics != nil {
+	if deps.Metrics != nil && !cfg.HideMetrics {
 		r.Handle("/metrics", deps.Metrics.Handler())
 	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
