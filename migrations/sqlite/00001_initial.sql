@@ -2,8 +2,12 @@
 -- email_key and username_key hold the lower-cased forms (users.Key): the
 -- unique constraints on them make "Alice" and "alice" one account.
 -- Timestamps are written by myapi in UTC.
+-- AUTOINCREMENT: without it SQLite hands the id of the newest row to the
+-- next insert once that row is deleted, and a deleted user's unexpired token
+-- (sub = user id) would log in as the next account to register. Like
+-- PostgreSQL's identity columns, ids are never reused.
 CREATE TABLE users (
-    id              INTEGER  PRIMARY KEY,
+    id              INTEGER  PRIMARY KEY AUTOINCREMENT,
     email           TEXT     NOT NULL,
     email_key       TEXT     NOT NULL UNIQUE,
     username        TEXT     NOT NULL,
@@ -16,7 +20,7 @@ CREATE TABLE users (
 );
 
 CREATE TABLE items (
-    id          INTEGER  PRIMARY KEY,
+    id          INTEGER  PRIMARY KEY AUTOINCREMENT,
     title       TEXT     NOT NULL,
     description TEXT,
     price       REAL     NOT NULL CHECK (price > 0),
