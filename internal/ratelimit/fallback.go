@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -18,6 +19,23 @@ type FallbackOptions struct {
 	OnUp   func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Gate, if set, decides when primary is tried instead of Retry: one
+	// record, shared with the other users of the same Redis (the cache), of
+	// whether it answers, so they agree on an outage and it is logged once.
+	// *redisconn.Breaker is one. OnDown and OnUp are still called, on the
+	// changes this Fallback sees.
+	Gate Gate
+}
+
+// Gate is a shared circuit breaker for the primary store.
+type Gate interface {
+	// Allow reports whether to try the store now: while it is down, true
+	// for one caller per retry interval (the probe).
+	Allow() bool
+	// Record reports the outcome of a call Allow let through; ctx is the
+	// call's context (Fallback passes context.Background(), as its own
+	// deadline expiring means the store is slow). It returns err.
+	Record(ctx context.Context, err error) error
 }
 
 // Fallback returns a Counter that uses primary (a shared store such as Redis)
@@ -27,7 +45,12 @@ type FallbackOptions struct {
 // (the others keep counting in-process) and, if it answers, it is used again.
 // The returned Counter never returns an error.
 //
-// Counts made in-process during an outage are not copied to primary.
+// Counts made in-process during an outage are not copied to primary, and
+// during an outage each instance counts only its own requests (so N
+// instances admit up to N times a limit).
+//
+// If primary checks and counts atomically (NewRedisCounter does), so does
+// the returned Counter while primary works.
 func Fallback(primary Counter, opts FallbackOptions) Counter {
 	if opts.Retry <= 0 {
 		opts.Retry = 5 * time.Second
@@ -35,7 +58,11 @@ func Fallback(primary Counter, opts FallbackOptions) Counter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &fallback{primary: primary, opts: opts}
+	f := &fallback{primary: primary, opts: opts}
+	if t, ok := primary.(atomicTaker); ok {
+		return &fallbackTaker{fallback: f, taker: t}
+	}
+	return f
 }
 
 type fallback struct {
@@ -43,7 +70,7 @@ type fallback struct {
 	opts    FallbackOptions
 
 	mu      sync.Mutex
-	local   Counter
+	local   *lockedTaker // in-process counts, checked under its own lock
 	down    bool
 	retryAt time.Time
 	probing bool
@@ -53,7 +80,7 @@ var _ Counter = (*fallback)(nil)
 
 func (f *fallback) Config(requestLimit int, windowLength time.Duration) {
 	f.mu.Lock()
-	f.local = httprate.NewLocalLimitCounter(windowLength)
+	f.local = newLockedTaker(httprate.NewLocalLimitCounter(windowLength))
 	f.mu.Unlock()
 	f.primary.Config(requestLimit, windowLength)
 }
@@ -70,7 +97,7 @@ func (f *fallback) IncrementBy(key string, currentWindow time.Time, amount int) 
 			return nil
 		}
 	}
-	return local.IncrementBy(key, currentWindow, amount)
+	return local.counter.IncrementBy(key, currentWindow, amount)
 }
 
 func (f *fallback) Get(key string, currentWindow, previousWindow time.Time) (int, int, error) {
@@ -81,29 +108,61 @@ func (f *fallback) Get(key string, currentWindow, previousWindow time.Time) (int
 			return c, p, nil
 		}
 	}
-	return local.Get(key, currentWindow, previousWindow)
+	return local.counter.Get(key, currentWindow, previousWindow)
+}
+
+// fallbackTaker is a fallback whose primary checks and counts atomically.
+type fallbackTaker struct {
+	*fallback
+	taker atomicTaker // fallback.primary
+}
+
+var _ atomicTaker = (*fallbackTaker)(nil)
+
+func (f *fallbackTaker) take(key string, limit int, now time.Time, length time.Duration) (decision, error) {
+	local, usePrimary := f.route()
+	if usePrimary {
+		d, err := f.taker.take(key, limit, now, length)
+		if f.result(err) {
+			return d, nil
+		}
+	}
+	return local.take(key, limit, now, length)
 }
 
 // route says whether to try primary now, and returns the local counter.
-func (f *fallback) route() (Counter, bool) {
+func (f *fallback) route() (*lockedTaker, bool) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.local == nil {
-		f.local = httprate.NewLocalLimitCounter(time.Minute)
+		f.local = newLockedTaker(httprate.NewLocalLimitCounter(time.Minute))
 	}
+	local := f.local
+	try := f.opts.Gate != nil || f.mayTryLocked()
+	f.mu.Unlock()
+	if f.opts.Gate != nil {
+		try = f.opts.Gate.Allow()
+	}
+	return local, try
+}
+
+// mayTryLocked is route's decision without a Gate; f.mu is held.
+func (f *fallback) mayTryLocked() bool {
 	if !f.down {
-		return f.local, true
+		return true
 	}
 	if f.probing || f.opts.Now().Before(f.retryAt) {
-		return f.local, false
+		return false
 	}
 	f.probing = true // this caller probes; the others stay local meanwhile
-	return f.local, true
+	return true
 }
 
 // result records the outcome of a call to primary and reports whether it
 // succeeded.
 func (f *fallback) result(err error) bool {
+	if f.opts.Gate != nil {
+		_ = f.opts.Gate.Record(context.Background(), err)
+	}
 	f.mu.Lock()
 	wasDown := f.down
 	f.probing = false

@@ -3,10 +3,11 @@
 // (LOGIN_RATE_LIMIT_PER_MINUTE).
 //
 // Counting uses a sliding window (httprate's estimate) over a Counter:
-// httprate's in-process counter by default, or a shared store such as Redis
-// so a limit counts the requests to every instance. Over a limit the client
-// gets 429 problem+json with Retry-After and RateLimit-Limit/-Remaining/-Reset;
-// allowed responses carry the RateLimit-* headers too.
+// httprate's in-process counter by default, or Redis (NewRedisCounter,
+// wrapped in Fallback) so a limit counts the requests to every instance.
+// Over a limit the client gets 429 problem+json with Retry-After and
+// RateLimit-Limit/-Remaining/-Reset; allowed responses carry the RateLimit-*
+// headers too.
 package ratelimit
 
 import (

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,7 +109,15 @@ func addPort(ip string) string {
 
 func urlEscape(s string) string { return strings.ReplaceAll(s, " ", "+") }
 
-func TestScenarios(t *testing.T) {
+// newCounter makes the Counter for one Limiter of a test; nil means the
+// in-process default. The Redis tests run the same scenarios on Redis.
+type newCounter func(t *testing.T) Counter
+
+func inProcess(*testing.T) Counter { return nil }
+
+func TestScenarios(t *testing.T) { testScenarios(t, inProcess) }
+
+func testScenarios(t *testing.T, counter newCounter) {
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -194,7 +203,7 @@ func TestScenarios(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newClock()
 			tc.cfg.Now = clk.Now
-			l := New(tc.cfg, resolver(t), testUserKey, nil)
+			l := New(tc.cfg, resolver(t), testUserKey, counter(t))
 			h := l.General(echo)
 			if tc.login {
 				h = l.Login(echo)
@@ -211,7 +220,9 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-func TestRejectionResponse(t *testing.T) {
+func TestRejectionResponse(t *testing.T) { testRejectionResponse(t, inProcess) }
+
+func testRejectionResponse(t *testing.T, counter newCounter) {
 	tests := []struct {
 		name      string
 		cfg       Config
@@ -234,7 +245,7 @@ func TestRejectionResponse(t *testing.T) {
 			var kinds []string
 			tc.cfg.Now = clk.Now
 			tc.cfg.OnReject = func(k string) { kinds = append(kinds, k) }
-			l := New(tc.cfg, nil, testUserKey, nil)
+			l := New(tc.cfg, nil, testUserKey, counter(t))
 			h := l.General(echo)
 			if tc.login {
 				h = l.Login(echo)
@@ -401,9 +412,11 @@ func TestStricterLimitShownInHeaders(t *testing.T) {
 	wantHeaders(t, rec, 10, 8, 50)
 }
 
-func TestWindowSlides(t *testing.T) {
+func TestWindowSlides(t *testing.T) { testWindowSlides(t, inProcess) }
+
+func testWindowSlides(t *testing.T, counter newCounter) {
 	clk := newClock()
-	l := New(Config{PerMinute: 2, Now: clk.Now}, nil, nil, nil)
+	l := New(Config{PerMinute: 2, Now: clk.Now}, nil, nil, counter(t))
 	h := l.General(echo)
 	send := func() int {
 		rec := httptest.NewRecorder()
@@ -425,9 +438,11 @@ func TestWindowSlides(t *testing.T) {
 	}
 }
 
-func TestShortWindowRealClock(t *testing.T) {
+func TestShortWindowRealClock(t *testing.T) { testShortWindowRealClock(t, inProcess) }
+
+func testShortWindowRealClock(t *testing.T, counter newCounter) {
 	const window = 200 * time.Millisecond
-	l := New(Config{PerMinute: 1, Window: window}, nil, nil, nil)
+	l := New(Config{PerMinute: 1, Window: window}, nil, nil, counter(t))
 	h := l.General(echo)
 	codes := func() (a, b int) {
 		r1, r2 := httptest.NewRecorder(), httptest.NewRecorder()
@@ -450,7 +465,11 @@ func TestShortWindowRealClock(t *testing.T) {
 }
 
 func TestConcurrentRequestsCountExactly(t *testing.T) {
-	l := New(Config{PerMinute: 25}, nil, nil, nil)
+	testConcurrentRequestsCountExactly(t, inProcess)
+}
+
+func testConcurrentRequestsCountExactly(t *testing.T, counter newCounter) {
+	l := New(Config{PerMinute: 25, OnError: func(err error) { t.Error(err) }}, nil, nil, counter(t))
 	h := l.General(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	var ok, limited atomic.Int32
 	var wg sync.WaitGroup
@@ -576,6 +595,97 @@ func TestFallback(t *testing.T) {
 	send("203.0.113.4")
 	if primary.calls == calls {
 		t.Fatal("primary not used after recovery")
+	}
+}
+
+// fakeGate lets calls through while allow is set and records outcomes; a
+// failure closes it, as a circuit breaker does.
+type fakeGate struct {
+	mu      sync.Mutex
+	allow   bool
+	results []error
+}
+
+func (g *fakeGate) set(allow bool) { g.mu.Lock(); g.allow = allow; g.mu.Unlock() }
+func (g *fakeGate) Allow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.allow
+}
+
+func (g *fakeGate) Record(ctx context.Context, err error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if ctx.Err() != nil {
+		panic("Record given an ended context")
+	}
+	g.results = append(g.results, err)
+	if err != nil {
+		g.allow = false
+	}
+	return err
+}
+
+func (g *fakeGate) recorded() (ok, failed int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, err := range g.results {
+		if err == nil {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	return ok, failed
+}
+
+func TestFallbackGate(t *testing.T) {
+	clk := newClock()
+	primary := &failingCounter{}
+	gate := &fakeGate{allow: true}
+	var downs, ups atomic.Int32
+	store := Fallback(primary, FallbackOptions{
+		Gate:   gate,
+		Now:    clk.Now,
+		OnDown: func(error) { downs.Add(1) },
+		OnUp:   func() { ups.Add(1) },
+	})
+	l := New(Config{PerMinute: 2, Now: clk.Now}, nil, nil, store)
+	h := l.General(echo)
+	send := func(remote string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req{remote: remote}.build())
+		return rec.Code
+	}
+
+	if send("203.0.113.1") != 200 || len(primary.counts) != 1 {
+		t.Fatal("primary not used while the gate allows it")
+	}
+	if ok, failed := gate.recorded(); ok != 2 || failed != 0 { // Get, IncrementBy
+		t.Fatalf("gate saw %d successes, %d failures; want 2, 0", ok, failed)
+	}
+	primary.setDown(true)
+	if send("203.0.113.2") != 200 {
+		t.Fatal("request failed with the primary")
+	}
+	if _, failed := gate.recorded(); failed != 1 || downs.Load() != 1 {
+		t.Fatalf("gate saw %d failures, OnDown %d; want 1, 1", failed, downs.Load())
+	}
+	// The failure closed the gate: it keeps everyone off the primary, and
+	// limits count in-process.
+	calls := primary.calls
+	for i, want := range []int{200, 429} {
+		if got := send("203.0.113.2"); got != want {
+			t.Fatalf("gate closed, request %d: %d, want %d", i+1, got, want)
+		}
+	}
+	if primary.calls != calls {
+		t.Fatal("primary called while the gate is closed")
+	}
+	primary.setDown(false)
+	gate.set(true)
+	if send("203.0.113.3") != 200 || ups.Load() != 1 || primary.calls == calls {
+		t.Fatalf("primary not used again once the gate allows it (OnUp %d)", ups.Load())
 	}
 }
 

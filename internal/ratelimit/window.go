@@ -40,44 +40,85 @@ type decision struct {
 // an injectable clock, and reports how long until the window resets and
 // until a denied client may retry.
 type slidingWindow struct {
+	taker  atomicTaker
+	length time.Duration
+	now    func() time.Time
+}
+
+func newSlidingWindow(c Counter, length time.Duration, now func() time.Time) *slidingWindow {
+	t, ok := c.(atomicTaker)
+	if !ok {
+		t = newLockedTaker(c)
+	}
+	return &slidingWindow{taker: t, length: length, now: now}
+}
+
+// take counts one request against key if that keeps it within limit.
+func (s *slidingWindow) take(key string, limit int) (decision, error) {
+	return s.taker.take(key, limit, s.now().UTC(), s.length)
+}
+
+// atomicTaker is implemented by a Counter that checks a key against a limit
+// and counts the request in one atomic step of the store itself (the Redis
+// counter, with a Lua script), so the limit holds exactly across all the
+// processes sharing the store. slidingWindow uses it when the Counter has
+// it; any other Counter runs through a lockedTaker, exact only within one
+// process.
+type atomicTaker interface {
+	// take counts one request against key, in the window of length that
+	// holds now, if the sliding-window estimate stays within limit.
+	take(key string, limit int, now time.Time, length time.Duration) (decision, error)
+}
+
+// lockedTaker makes any Counter an atomicTaker for one process: Get, decide,
+// IncrementBy under a per-key lock (striped, so unrelated keys rarely wait
+// on each other). Processes sharing the store do not see each other's lock:
+// between one's Get and its IncrementBy another may count too, so together
+// they can admit a few requests more than the limit (at most one per
+// process per race).
+type lockedTaker struct {
 	counter Counter
-	length  time.Duration
-	now     func() time.Time
 	seed    maphash.Seed
 	locks   [256]sync.Mutex
 }
 
-func newSlidingWindow(c Counter, length time.Duration, now func() time.Time) *slidingWindow {
-	return &slidingWindow{counter: c, length: length, now: now, seed: maphash.MakeSeed()}
+func newLockedTaker(c Counter) *lockedTaker {
+	return &lockedTaker{counter: c, seed: maphash.MakeSeed()}
 }
 
-// take counts one request against key if that keeps it within limit. The
-// check and the increment are atomic for requests served by this process.
-func (s *slidingWindow) take(key string, limit int) (decision, error) {
-	mu := &s.locks[maphash.String(s.seed, key)%uint64(len(s.locks))]
+func (l *lockedTaker) take(key string, limit int, now time.Time, length time.Duration) (decision, error) {
+	mu := &l.locks[maphash.String(l.seed, key)%uint64(len(l.locks))]
 	mu.Lock()
 	defer mu.Unlock()
 
-	now := s.now().UTC()
-	cur := now.Truncate(s.length)
+	cur := now.Truncate(length)
 	elapsed := now.Sub(cur)
-	curN, prevN, err := s.counter.Get(key, cur, cur.Add(-s.length))
+	curN, prevN, err := l.counter.Get(key, cur, cur.Add(-length))
 	if err != nil {
 		return decision{}, err
 	}
-	used := int(math.Round(estimate(curN, prevN, elapsed, s.length)))
-	d := decision{limit: limit, reset: s.length - elapsed}
-	if used+1 > limit {
-		d.remaining = max(0, limit-used)
-		d.retryAfter = retrySeconds(curN, prevN, limit, elapsed, s.length)
-		return d, nil
+	allowed := int(math.Round(estimate(curN, prevN, elapsed, length)))+1 <= limit
+	if allowed {
+		if err := l.counter.IncrementBy(key, cur, 1); err != nil {
+			return decision{}, err
+		}
 	}
-	if err := s.counter.IncrementBy(key, cur, 1); err != nil {
-		return decision{}, err
+	return decide(curN, prevN, limit, elapsed, length, allowed), nil
+}
+
+// decide builds the decision for a request that found curN and prevN
+// counted (before its own) at elapsed into the current window, and was
+// allowed (and counted) or not.
+func decide(curN, prevN, limit int, elapsed, length time.Duration, allowed bool) decision {
+	used := int(math.Round(estimate(curN, prevN, elapsed, length)))
+	d := decision{allowed: allowed, limit: limit, reset: length - elapsed}
+	if allowed {
+		d.remaining = max(0, limit-used-1)
+		return d
 	}
-	d.allowed = true
-	d.remaining = limit - used - 1
-	return d, nil
+	d.remaining = max(0, limit-used)
+	d.retryAfter = retrySeconds(curN, prevN, limit, elapsed, length)
+	return d
 }
 
 // estimate is the number of requests in the last window-length of time.
