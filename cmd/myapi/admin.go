@@ -23,7 +23,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log, nil) // no tracing for admin commands
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func createSuperuser(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log, nil) // no tracing for admin commands
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,11 @@ import (
 
 	"myapi/internal/auth"
 	"myapi/internal/config"
+	"myapi/internal/errtrack"
 	"myapi/internal/httpapi"
 	"myapi/internal/metrics"
 	"myapi/internal/storage"
+	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
 
@@ -29,7 +31,31 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if w := cfg.SecretWarning(); w != "" {
 		log.Warn(w)
 	}
-	db, err := openStore(ctx, cfg, log)
+	// Tracing and error tracking come before the store, whose query
+	// tracer needs the provider. Both are off, and free, without their
+	// settings (OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN).
+	shutdownTracing, tp, err := tracing.Setup(ctx, "myapi", cfg.AppVersion, getenv)
+	if err != nil {
+		return err
+	}
+	tracing.LogErrors(log)
+	defer func() {
+		// Deferred first, so it runs last: after the server has drained
+		// and the database is closed, send the spans still buffered.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(sctx); err != nil {
+			log.Warn("tracing: could not send the last spans", "error", err)
+		}
+	}()
+	tracker, err := errtrack.Setup(getenv, cfg.Environment, cfg.AppVersion)
+	if err != nil {
+		return err
+	}
+	defer tracker.Close(5 * time.Second)
+	log.Info("observability", "tracing", tracing.Enabled(tp), "error_tracking", tracker != nil)
+
+	db, err := openStore(ctx, cfg, log, tp)
 	if err != nil {
 		return err
 	}
@@ -49,6 +75,9 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	}
 
 	m := metrics.New(cfg.AppVersion, commit)
+	if err := registerPoolMetrics(db, m); err != nil {
+		return err
+	}
 	limiter, err := newLimiter(cfg, authSvc, m)
 	if err != nil {
 		return err
@@ -63,13 +92,15 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		RequestTimeout: cfg.RequestTimeout,
 		HideMetrics:    cfg.MetricsAddr != "",
 	}, httpapi.Deps{
-		Log:     log,
-		Auth:    authSvc,
-		Users:   db,
-		Items:   db,
-		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
-		Metrics: m,
-		Limiter: limiter,
+		Log:      log,
+		Auth:     authSvc,
+		Users:    db,
+		Items:    db,
+		Checks:   []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Metrics:  m,
+		Limiter:  limiter,
+		Tracer:   tp,
+		ErrTrack: tracker,
 	})
 
 	srv := &http.Server{

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"myapi/internal/auth"
 	"myapi/internal/clientip"
@@ -18,6 +20,7 @@ import (
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
 	"myapi/internal/storage"
+	"myapi/internal/tracing"
 )
 
 // loadConfig reads the settings and builds the logger they describe.
@@ -36,8 +39,12 @@ func loadConfig(getenv func(string) string, logOut io.Writer) (*config.Config, *
 }
 
 // openStore opens the database DATABASE_URL names.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, error) {
-	opts := storage.Options{PoolSize: cfg.DBPoolSize, MaxOverflow: cfg.DBMaxOverflow}
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, tp trace.TracerProvider) (storage.Store, error) {
+	opts := storage.Options{
+		PoolSize:    cfg.DBPoolSize,
+		MaxOverflow: cfg.DBMaxOverflow,
+		Tracer:      tracing.NewQueryTracer(tp), // nil when tracing is off
+	}
 	if cfg.DBEcho {
 		opts.Echo = log
 	}
@@ -92,4 +99,17 @@ func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics) (*rat
 		LoginPerMinute: cfg.LoginRateLimitPerMinute,
 		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
 	}, clientip.New(trusted), userKey, nil), nil
+}
+
+// registerPoolMetrics exposes the PostgreSQL pool's statistics
+// (myapi_db_pool_*) on m; SQLite has no such pool.
+func registerPoolMetrics(db storage.Store, m *metrics.Metrics) error {
+	p, ok := db.(interface{ Pool() *pgxpool.Pool })
+	if !ok {
+		return nil
+	}
+	if err := m.Registry().Register(metrics.NewPoolCollector(p.Pool())); err != nil {
+		return fmt.Errorf("register database pool metrics: %w", err)
+	}
+	return nil
 }

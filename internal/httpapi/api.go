@@ -15,11 +15,15 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"myapi/internal/auth"
+	"myapi/internal/cache"
+	"myapi/internal/errtrack"
 	"myapi/internal/items"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
+	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
 
@@ -55,6 +59,14 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Limiter, if set, enforces the rate limits.
 	Limiter *ratelimit.Limiter
+	// Cache, if set, serves GET /items and GET /items/{item_id} (with an
+	// X-Cache header) and is invalidated by item writes.
+	Cache *cache.Cache
+	// Tracer, if set and not a no-op, traces every request (a span named
+	// by the route) and puts trace_id in its log lines.
+	Tracer trace.TracerProvider
+	// ErrTrack, if set, reports panics and 5xx responses to Sentry.
+	ErrTrack *errtrack.Tracker
 }
 
 // server holds the dependencies every handler method uses.
@@ -68,7 +80,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
-	r.Use(middlewares(cfg, deps.Log, deps.Metrics)...)
+	r.Use(middlewares(cfg, deps.Log, deps.Metrics, deps.Tracer, deps.ErrTrack)...)
 	r.Use(rateLimits(deps.Limiter))
 	if deps.Metrics != nil && !cfg.HideMetrics {
 		r.Handle("/metrics", deps.Metrics.Handler())
@@ -96,9 +108,12 @@ func New(cfg Config, deps Deps) http.Handler {
 // middlewares wrap every request, outermost first. The panic handler sits
 // inside the request-id, CORS and logging layers so that a 500 still carries
 // their headers and gets its log line.
-func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
+func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.TracerProvider, et *errtrack.Tracker) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
 		requestID,
+		// A span per request, and trace_id in its log lines: outside the
+		// access log, so its line carries trace_id too.
+		tracing.Middleware(tp),
 		cors.Handler(cors.Options{
 			AllowedOrigins:   cfg.AllowedOrigins,
 			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
@@ -111,6 +126,9 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics) []func(http.H
 		accessLog(log),
 		metricsMiddleware(m),
 		recoverPanic(log),
+		// Inside the recoverer: reports a panic, then re-panics so the
+		// recoverer still answers 500 JSON; reports other 5xx answers.
+		et.Middleware,
 		requestTimeout(cfg.RequestTimeout),
 		limitBody(cfg.MaxBodyBytes),
 		// The seed answers /items/ and redirects /items; myapi answers both.
@@ -163,5 +181,6 @@ func (s *server) fail(ctx context.Context, err error) error {
 		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
 	}
 	s.Log.ErrorContext(ctx, "request failed", "error", err)
+	errtrack.CaptureError(ctx, err)
 	return huma.Error500InternalServerError(msgInternal)
 }

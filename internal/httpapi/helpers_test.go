@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"myapi/internal/auth"
+	"myapi/internal/cache"
 	"myapi/internal/httpapi"
+	"myapi/internal/items"
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
@@ -33,6 +35,8 @@ type env struct {
 	Auth   *auth.Service
 	Tokens *auth.Tokens
 	Logs   *syncBuffer
+	// Handler is the API itself, for benchmarks that skip the network.
+	Handler http.Handler
 }
 
 // envOptions adjust a test server.
@@ -41,6 +45,15 @@ type envOptions struct {
 	maxBodyBytes int64
 	docs         bool
 	limits       ratelimit.Config // zero: no limits
+	// cache, if set, is the server's response cache.
+	cache *cache.Cache
+	// dbURL, if set, is a database to share with other servers (migrated
+	// if needed) instead of a fresh one.
+	dbURL string
+	// wrapItems, if set, decorates the item store (e.g. to count queries).
+	wrapItems func(items.Store) items.Store
+	// quiet drops the logs below warnings (benchmarks).
+	quiet bool
 }
 
 // forEachEngine runs fn against a fresh server on every available engine.
@@ -56,13 +69,32 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	t.Helper()
+	e := buildEnv(t, engine, opts)
+	srv := httptest.NewServer(e.Handler)
+	t.Cleanup(srv.Close)
+	e.URL = srv.URL
+	return e
+}
+
+// buildEnv is newEnv without the listener (URL is empty).
+func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
+	t.Helper()
 	if opts.accessTTL == 0 {
 		opts.accessTTL = 30 * time.Minute
 	}
 	if opts.maxBodyBytes == 0 {
 		opts.maxBodyBytes = 1 << 20
 	}
-	db := engine.Open(t)
+	var db storage.Store
+	if opts.dbURL != "" {
+		db = openShared(t, opts.dbURL)
+	} else {
+		db = engine.Open(t)
+	}
+	var itemStore items.Store = db
+	if opts.wrapItems != nil {
+		itemStore = opts.wrapItems(db)
+	}
 	hasher, err := auth.NewHasher(4, 0) // the cheapest cost keeps tests fast
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +102,10 @@ func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	tokens := auth.NewTokens([]byte(testSecret), opts.accessTTL, 24*time.Hour)
 	svc := auth.NewService(db, db, hasher, tokens)
 	logs := &syncBuffer{}
+	logLevel := slog.LevelDebug
+	if opts.quiet {
+		logLevel = slog.LevelWarn
+	}
 	var limiter *ratelimit.Limiter
 	if opts.limits.PerMinute > 0 || opts.limits.LoginPerMinute > 0 {
 		limiter = ratelimit.New(opts.limits, nil, func(r *http.Request) string {
@@ -89,17 +125,33 @@ func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
 	}, httpapi.Deps{
-		Log:     logging.New(logs, true, slog.LevelDebug),
+		Log:     logging.New(logs, true, logLevel),
 		Auth:    svc,
 		Users:   db,
-		Items:   db,
+		Items:   itemStore,
 		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
 		Metrics: metrics.New("test", "abc123"),
 		Limiter: limiter,
+		Cache:   opts.cache,
 	})
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	return &env{URL: srv.URL, DB: db, Auth: svc, Tokens: tokens, Logs: logs}
+	return &env{DB: db, Auth: svc, Tokens: tokens, Logs: logs, Handler: handler}
+}
+
+// openShared opens (and migrates, if needed) the database at url, closed
+// at the end of t; several servers may open one url.
+func openShared(t testing.TB, url string) storage.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := storage.Open(ctx, url, storage.Options{PoolSize: 2, MaxOverflow: 8})
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := storage.MigrateUp(ctx, db); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
 }
 
 // response is what a request got back.

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -27,6 +29,16 @@ type ItemOutput struct {
 // ItemListOutput wraps a page of items.
 type ItemListOutput struct {
 	Body []Item
+}
+
+// cachedJSONOutput is a JSON body encoded once (by the handler on a miss,
+// or earlier and kept by the cache), written as is, so that a HIT is
+// byte-for-byte the response of the MISS that filled it. Its documented
+// schema is set per operation (jsonResponse).
+type cachedJSONOutput struct {
+	ContentType string `header:"Content-Type" hidden:"true"`
+	Cache       string `header:"X-Cache" enum:"HIT,MISS"`
+	Body        []byte
 }
 
 func toItem(it *items.Item) Item {
@@ -84,7 +96,11 @@ func (s *server) registerItems(api huma.API) {
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
 		it := &items.Item{Title: in.Body.Title, Description: in.Body.Description, Price: in.Body.Price, OwnerID: currentUser(ctx).ID}
-		if err := s.Items.CreateItem(ctx, it); err != nil {
+		err := s.Items.CreateItem(ctx, it)
+		// Invalidate before answering, even after an error: the insert may
+		// have committed.
+		s.Cache.ItemCreated(ctx)
+		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
@@ -93,28 +109,51 @@ func (s *server) registerItems(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "list-items", Method: http.MethodGet, Path: "/items", Summary: "List items, by id",
 		Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *Page) (*ItemListOutput, error) {
-		list, err := s.Items.ListItems(ctx, in.Skip, in.Limit)
+		Responses: jsonResponse[[]Item](api, "ListItemsResponse"),
+	}), func(ctx context.Context, in *Page) (*cachedJSONOutput, error) {
+		load := func(ctx context.Context) ([]byte, error) {
+			list, err := s.Items.ListItems(ctx, in.Skip, in.Limit)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]Item, len(list))
+			for i, it := range list {
+				out[i] = toItem(it)
+			}
+			return encodeJSON(out)
+		}
+		body, hit, err := s.Cache.List(ctx, in.Skip, in.Limit, load)
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, s.cacheHeader(s.fail(ctx, err))
 		}
-		out := &ItemListOutput{Body: make([]Item, len(list))}
-		for i, it := range list {
-			out.Body[i] = toItem(it)
-		}
-		return out, nil
+		return s.cachedJSON(body, hit), nil
 	})
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "get-item", Method: http.MethodGet, Path: "/items/{item_id}", Summary: "An item",
 		Tags: tags, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *ItemIDInput) (*ItemOutput, error) {
-		it, err := s.Items.ItemByID(ctx, in.ItemID)
-		if err != nil {
-			return nil, s.itemError(ctx, err)
+		Responses: jsonResponse[Item](api, "Item"),
+	}), func(ctx context.Context, in *ItemIDInput) (*cachedJSONOutput, error) {
+		load := func(ctx context.Context) ([]byte, error) {
+			it, err := s.Items.ItemByID(ctx, in.ItemID)
+			if err != nil {
+				return nil, err
+			}
+			return encodeJSON(toItem(it))
 		}
-		return &ItemOutput{Body: toItem(it)}, nil
+		// A 404 is not cached: the next request asks the database again,
+		// so an id that starts to exist is found at once.
+		body, hit, err := s.Cache.Item(ctx, in.ItemID, load)
+		if err != nil {
+			return nil, s.cacheHeader(s.itemError(ctx, err))
+		}
+		return s.cachedJSON(body, hit), nil
 	})
+	for _, path := range []string{"/items", "/items/{item_id}"} {
+		if h := api.OpenAPI().Paths[path].Get.Responses["200"].Headers["X-Cache"]; h != nil {
+			h.Description = xCacheDoc
+		}
+	}
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-item", Method: http.MethodPut, Path: "/items/{item_id}",
@@ -138,6 +177,7 @@ func (s *server) registerItems(api huma.API) {
 			SetDescription: in.Body.Description != nil || explicitNulls(in.RawBody)["description"],
 		}
 		it, err := s.Items.UpdateItem(ctx, in.ItemID, upd)
+		s.Cache.ItemChanged(ctx, in.ItemID)
 		if err != nil {
 			return nil, s.itemError(ctx, err)
 		}
@@ -153,7 +193,9 @@ func (s *server) registerItems(api huma.API) {
 		if err := s.checkItemOwner(ctx, in.ItemID); err != nil {
 			return nil, err
 		}
-		if err := s.Items.DeleteItem(ctx, in.ItemID); err != nil {
+		err := s.Items.DeleteItem(ctx, in.ItemID)
+		s.Cache.ItemChanged(ctx, in.ItemID)
+		if err != nil {
 			return nil, s.itemError(ctx, err)
 		}
 		return nil, nil
@@ -178,4 +220,59 @@ func (s *server) itemError(ctx context.Context, err error) error {
 		return huma.Error404NotFound(msgItemNotFound)
 	}
 	return s.fail(ctx, err)
+}
+
+// jsonResponse documents a 200 JSON response of type T for an operation
+// whose handler writes pre-encoded bytes (which huma would otherwise
+// document as an opaque binary string).
+func jsonResponse[T any](api huma.API, hint string) map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"200": {
+			Description: http.StatusText(http.StatusOK),
+			Content: map[string]*huma.MediaType{"application/json": {
+				Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[T](), true, hint),
+			}},
+		},
+	}
+}
+
+// encodeJSON encodes v exactly as huma encodes response bodies (no HTML
+// escaping, a final newline), so that cached responses look like the rest.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// cachedJSON is the output for body; X-Cache is set when a cache is
+// configured.
+func (s *server) cachedJSON(body []byte, hit bool) *cachedJSONOutput {
+	out := &cachedJSONOutput{ContentType: "application/json", Body: body}
+	if s.Cache != nil {
+		out.Cache = xCache(hit)
+	}
+	return out
+}
+
+// cacheHeader adds "X-Cache: MISS" to the error of a cached route (errors
+// are never cached) when a cache is configured.
+func (s *server) cacheHeader(err error) error {
+	if s.Cache == nil || err == nil {
+		return err
+	}
+	return huma.ErrorWithHeaders(err, http.Header{"X-Cache": {xCache(false)}})
+}
+
+const xCacheDoc = "`HIT`: served from the cache (at most CACHE_TTL_SECONDS old, and never older than a write " +
+	"that has returned); `MISS`: read from the database. Absent when the server runs without a cache."
+
+func xCache(hit bool) string {
+	if hit {
+		return "HIT"
+	}
+	return "MISS"
 }

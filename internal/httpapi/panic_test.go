@@ -20,7 +20,7 @@ import (
 func TestPanicBecomesJSON500(t *testing.T) {
 	var logs bytes.Buffer
 	r := chi.NewMux()
-	r.Use(middlewares(Config{AllowedOrigins: []string{"http://localhost:3000"}, MaxBodyBytes: 1 << 20}, logging.New(&logs, true, slog.LevelInfo), nil)...)
+	r.Use(middlewares(Config{AllowedOrigins: []string{"http://localhost:3000"}, MaxBodyBytes: 1 << 20}, logging.New(&logs, true, slog.LevelInfo), nil, nil, nil)...)
 	r.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("kaboom") })
 
 	req := httptest.NewRequest(http.MethodGet, "/boom", nil)

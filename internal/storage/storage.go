@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 
 	"myapi/internal/auth"
 	"myapi/internal/items"
 	"myapi/internal/postgres"
 	"myapi/internal/sqlite"
+	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
 
@@ -42,6 +44,9 @@ type Options struct {
 	MaxOverflow int
 	// Echo logs every SQL statement at debug level (DB_ECHO).
 	Echo *slog.Logger
+	// Tracer, if set, also sees every PostgreSQL query (OpenTelemetry
+	// spans: tracing.NewQueryTracer).
+	Tracer pgx.QueryTracer
 }
 
 // Open opens the database url names.
@@ -51,9 +56,11 @@ func Open(ctx context.Context, url string, opts Options) (Store, error) {
 			MaxConns: int32(opts.PoolSize + opts.MaxOverflow),
 			MinConns: int32(min(opts.PoolSize, 2)),
 		}
+		var echo pgx.QueryTracer
 		if opts.Echo != nil {
-			pgOpts.Tracer = postgres.EchoTracer{Log: opts.Echo}
+			echo = postgres.EchoTracer{Log: opts.Echo}
 		}
+		pgOpts.Tracer = tracing.ChainQueryTracers(opts.Tracer, echo)
 		return postgres.Open(ctx, url, pgOpts)
 	}
 	path := DefaultSQLitePath
