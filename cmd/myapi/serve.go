@@ -34,7 +34,11 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	// Tracing and error tracking come before the store, whose query
 	// tracer needs the provider. Both are off, and free, without their
 	// settings (OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN).
-	shutdownTracing, tp, err := tracing.Setup(ctx, "myapi", cfg.AppVersion, getenv)
+	lookup, err := config.Lookup(getenv, envFile(getenv))
+	if err != nil {
+		return err
+	}
+	shutdownTracing, tp, err := tracing.Setup(ctx, "myapi", cfg.AppVersion, lookup)
 	if err != nil {
 		return err
 	}
@@ -48,7 +52,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 			log.Warn("tracing: could not send the last spans", "error", err)
 		}
 	}()
-	tracker, err := errtrack.Setup(getenv, cfg.Environment, cfg.AppVersion)
+	tracker, err := errtrack.Setup(lookup, cfg.Environment, cfg.AppVersion)
 	if err != nil {
 		return err
 	}

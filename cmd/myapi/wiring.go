@@ -23,13 +23,17 @@ import (
 	"myapi/internal/tracing"
 )
 
+// envFile is the .env file to read: ENV_FILE, or ./.env.
+func envFile(getenv func(string) string) string {
+	if f := getenv("ENV_FILE"); f != "" {
+		return f
+	}
+	return ".env"
+}
+
 // loadConfig reads the settings and builds the logger they describe.
 func loadConfig(getenv func(string) string, logOut io.Writer) (*config.Config, *slog.Logger, error) {
-	envFile := getenv("ENV_FILE")
-	if envFile == "" {
-		envFile = ".env"
-	}
-	cfg, err := config.Load(getenv, envFile)
+	cfg, err := config.Load(getenv, envFile(getenv))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -129,18 +129,43 @@ func (o *Origins) UnmarshalText(text []byte) error {
 	return nil
 }
 
+// Lookup returns a getenv that reads a variable the way Load does: the
+// environment first, then envFile. Parts configured by variables of their
+// own (OTEL_*, SENTRY_*) read them through it, so .env works for them too.
+func Lookup(getenv func(string) string, envFile string) (func(string) string, error) {
+	fileVars, err := readEnvFile(envFile)
+	if err != nil {
+		return nil, err
+	}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return fileVars[k]
+	}, nil
+}
+
+// readEnvFile reads a .env file; a missing one is empty.
+func readEnvFile(envFile string) (map[string]string, error) {
+	if envFile == "" {
+		return map[string]string{}, nil
+	}
+	vars, err := godotenv.Read(envFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", envFile, err)
+	}
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	return vars, nil
+}
+
 // Load reads the settings: getenv first, then the .env file named by
 // envFile (if it exists) for variables getenv leaves empty.
 func Load(getenv func(string) string, envFile string) (*Config, error) {
-	fileVars := map[string]string{}
-	if envFile != "" {
-		vars, err := godotenv.Read(envFile)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read %s: %w", envFile, err)
-		}
-		if vars != nil {
-			fileVars = vars
-		}
+	fileVars, err := readEnvFile(envFile)
+	if err != nil {
+		return nil, err
 	}
 	params, err := env.GetFieldParams(&Config{})
 	if err != nil {
