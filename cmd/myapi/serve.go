@@ -82,7 +82,17 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if err := registerPoolMetrics(db, m); err != nil {
 		return err
 	}
-	limiter, err := newLimiter(cfg, authSvc, m)
+	rc, err := openRedis(cfg, log, m)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	respCache, stopCache, err := newCache(cfg, rc, log, m)
+	if err != nil {
+		return err
+	}
+	defer stopCache()
+	limiter, err := newLimiter(cfg, authSvc, m, rc, log)
 	if err != nil {
 		return err
 	}
@@ -105,6 +115,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Limiter:  limiter,
 		Tracer:   tp,
 		ErrTrack: tracker,
+		Cache:    respCache,
 	})
 
 	srv := &http.Server{

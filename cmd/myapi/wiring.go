@@ -75,7 +75,9 @@ func newAuthService(cfg *config.Config, db storage.Store) (*auth.Service, error)
 
 // newLimiter builds the in-process rate limiter from the settings, counting
 // rejections in m.
-func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics) (*ratelimit.Limiter, error) {
+// With Redis, limits are counted there (shared by every instance), falling
+// back to in-process counting while it does not answer.
+func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics, rc *redisConn, log *slog.Logger) (*ratelimit.Limiter, error) {
 	trusted, err := clientip.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -102,7 +104,20 @@ func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics) (*rat
 		PerMinute:      cfg.RateLimitPerMinute,
 		LoginPerMinute: cfg.LoginRateLimitPerMinute,
 		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
-	}, clientip.New(trusted), userKey, nil), nil
+	}, clientip.New(trusted), userKey, limitCounter(rc, log)), nil
+}
+
+// limitCounter is where rate limits count: Redis when configured (nil
+// means in process).
+func limitCounter(rc *redisConn, log *slog.Logger) ratelimit.Counter {
+	if rc == nil {
+		return nil
+	}
+	return ratelimit.Fallback(ratelimit.NewRedisCounter(rc.Client, "myapi:rl:"), ratelimit.FallbackOptions{
+		Gate:   rc.Breaker, // the breaker logs the outage once, for the cache too
+		OnDown: func(error) { log.Warn("rate limits count per instance until Redis answers") },
+		OnUp:   func() { log.Info("rate limits shared across instances again") },
+	})
 }
 
 // registerPoolMetrics exposes the PostgreSQL pool's statistics

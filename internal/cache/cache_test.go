@@ -440,3 +440,41 @@ func BenchmarkCacheItemHit(b *testing.B) {
 		run(b, s)
 	})
 }
+
+// Every key the Redis store writes expires: reads of ids that never exist
+// leave only short-lived generations, and generations outlive the entries
+// that use them.
+func TestRedisStoreKeysExpire(t *testing.T) {
+	client, prefix := redistest.Shared(t)
+	s := cache.NewRedis(client, cache.RedisOptions{Prefix: prefix, GenerationTTL: time.Minute})
+	defer s.Close()
+	waitReady(t, s)
+	c := cache.New(s, cache.Options{TTL: 5 * time.Minute})
+	ctx := context.Background()
+	if _, _, err := c.Item(ctx, 404, (&loader{err: errNotFound}).load); !errors.Is(err, errNotFound) {
+		t.Fatal(err)
+	}
+	item(t, c, 1, &loader{body: "x"})
+	keys, err := client.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{ // key -> least TTL
+		prefix + "g:item:404": 50 * time.Second,
+		prefix + "g:item:1":   9 * time.Minute,
+		prefix + "g:epoch":    9 * time.Minute,
+		prefix + "e:item:1":   4 * time.Minute,
+	}
+	if len(keys) != len(want) {
+		t.Errorf("keys %v, want %d", keys, len(want))
+	}
+	for key, least := range want {
+		ttl, err := client.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl < least || ttl > 10*time.Minute {
+			t.Errorf("%s expires in %v, want %v..10m", strings.TrimPrefix(key, prefix), ttl, least)
+		}
+	}
+}

@@ -20,8 +20,11 @@ import (
 // DefaultPrefix starts every key the Redis store writes.
 const DefaultPrefix = "myapi:cache:"
 
-// DefaultGenerationTTL is how long Redis keeps an unused generation.
-const DefaultGenerationTTL = time.Hour
+// DefaultGenerationTTL is how long Redis keeps a generation that no entry
+// uses: short, so that reads of ids that do not exist (never cached) leave
+// little behind. Storing an entry keeps its generations at least twice the
+// entry's TTL.
+const DefaultGenerationTTL = 2 * time.Minute
 
 // RedisOptions tune the Redis store.
 type RedisOptions struct {
@@ -33,7 +36,7 @@ type RedisOptions struct {
 	Breaker *redisconn.Breaker
 	// Log receives the Breaker's outage lines when Breaker is nil.
 	Log *slog.Logger
-	// GenerationTTL is how long an unused generation is kept; 0 means
+	// GenerationTTL is how long a generation no entry uses is kept; 0 means
 	// DefaultGenerationTTL. Correctness does not depend on it (a missing
 	// generation gets a fresh value, which only costs misses).
 	GenerationTTL time.Duration
@@ -133,7 +136,8 @@ return {tag}
 `)
 
 // storeScript: KEYS as readScript; ARGV = tag, tag..body, entry TTL in ms,
-// generation TTL in ms. Stores only if tag is still current.
+// generation TTL in ms (at least twice the entry's, so generations outlive
+// the entries that use them). Stores only if tag is still current.
 var storeScript = redis.NewScript(`
 local n = #KEYS
 local tag = ''
@@ -215,7 +219,7 @@ func (r *Redis) Set(ctx context.Context, key Key, tag string, body []byte, ttl t
 	}
 	val := make([]byte, 0, len(tag)+len(body))
 	val = append(append(val, tag...), body...)
-	err := storeScript.Run(ctx, r.client, r.keys(key), tag, val, ttl.Milliseconds(), r.genTTL.Milliseconds()).Err()
+	err := storeScript.Run(ctx, r.client, r.keys(key), tag, val, ttl.Milliseconds(), max(r.genTTL, 2*ttl).Milliseconds()).Err()
 	return r.record(ctx, err)
 }
 

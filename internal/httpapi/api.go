@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"myapi/internal/items"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
+	"myapi/internal/storage"
 	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
@@ -118,7 +118,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 			AllowedOrigins:   cfg.AllowedOrigins,
 			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 			AllowedHeaders:   []string{"*"},
-			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time"},
+			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time", "X-Cache", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 			AllowCredentials: true,
 			MaxAge:           600,
 		}),
@@ -172,15 +172,23 @@ func (s *server) op(o huma.Operation) huma.Operation {
 	return o
 }
 
-// fail logs an unexpected error and turns it into a 500, or a 503 when the
-// database could not be reached (the client may retry).
+// fail turns an error the handler did not expect into a response: 503 when
+// the database could not serve (the client may retry), nothing worth an
+// alarm when the client has gone away, and otherwise a logged 500.
 func (s *server) fail(ctx context.Context, err error) error {
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		s.Log.WarnContext(ctx, "dependency unavailable", "error", err)
+	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		s.Log.InfoContext(ctx, "client went away", "error", err)
+		return huma.NewError(statusClientClosedRequest, "Client closed the request")
+	case storage.Unavailable(err):
+		s.Log.WarnContext(ctx, "database unavailable", "error", err)
 		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
 	}
 	s.Log.ErrorContext(ctx, "request failed", "error", err)
 	errtrack.CaptureError(ctx, err)
 	return huma.Error500InternalServerError(msgInternal)
 }
+
+// statusClientClosedRequest is nginx's 499: the client hung up first. Nobody
+// reads it; it keeps such requests out of the 5xx counts.
+const statusClientClosedRequest = 499

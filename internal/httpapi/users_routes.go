@@ -202,7 +202,11 @@ func (s *server) registerUsers(api huma.API) {
 		if me.ID == in.UserID {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
-		if err := s.Users.DeleteUser(ctx, in.UserID); err != nil {
+		err := s.Users.DeleteUser(ctx, in.UserID)
+		// Their items went with them: whatever the outcome (the delete may
+		// have committed before an error), cached copies must go too.
+		s.Cache.InvalidateAll(ctx)
+		if err != nil {
 			if errors.Is(err, users.ErrNotFound) {
 				return nil, huma.Error404NotFound(msgUserNotFound)
 			}
