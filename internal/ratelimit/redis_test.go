@@ -533,9 +533,12 @@ func newDrill(t *testing.T, limit int) *drill {
 }
 
 // send makes one request from remote and returns its status; any request
-// slower than maxDelay fails the test.
+// slower than maxDelay fails the test. The budget is RedisTimeout (50 ms);
+// the bound is far above it because this 2-core machine is shared and
+// noisy, yet far below go-redis's own defaults (3 s reads, 5 s dials), which
+// is what a missing timeout or fallback would cost.
 func (d *drill) send(remote string) int {
-	const maxDelay = 100 * time.Millisecond
+	const maxDelay = time.Second
 	rec := httptest.NewRecorder()
 	start := time.Now()
 	d.h.ServeHTTP(rec, req{remote: remote}.build())
