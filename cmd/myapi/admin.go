@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"myapi/internal/config"
+	"myapi/internal/storage"
 	"myapi/internal/users"
 	"myapi/migrations"
 )
@@ -32,7 +33,24 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	return migrations.Run(ctx, p, args[0], stdout)
+	if err := migrations.Run(ctx, p, args[0], stdout); err != nil {
+		return err
+	}
+	// The job queue's own schema (River's, versioned by River) follows the
+	// application's up; down and status concern the application's only.
+	if args[0] == "up" {
+		applied, err := storage.MigrateRiver(ctx, db)
+		for _, name := range applied {
+			fmt.Fprintf(stdout, "applied %s\n", name)
+		}
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "job queue (River) schema up to date")
+		}
+	}
+	return nil
 }
 
 // createSuperuser runs "myapi createsuperuser --email E --username U". The

@@ -1,6 +1,7 @@
 // Command myapi is the myapi server and its administration commands.
 //
 //	myapi [serve]                 serve the API (the default)
+//	myapi worker                  run the background job workers alone
 //	myapi migrate up|down|status  manage the database schema
 //	myapi createsuperuser         create a superuser (password from stdin or MYAPI_PASSWORD)
 //	myapi healthcheck             exit 0 if the server on this host is ready
@@ -35,7 +36,8 @@ var (
 const usage = `usage: myapi [command]
 
 commands:
-  serve                   serve the API (default)
+  serve                   serve the API (default), with JOBS_WORKERS job workers
+  worker                  run the background job workers only (no HTTP API)
   migrate up|down|status  apply, roll back one, or list database migrations
   createsuperuser         create a superuser: --email E --username U, password
                           from the MYAPI_PASSWORD variable or the first line of stdin
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return serve(ctx, getenv, stdout, nil)
+	case "worker":
+		return worker(ctx, getenv, stdout)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout)
 	case "createsuperuser":

@@ -14,6 +14,7 @@ import (
 	"myapi/internal/config"
 	"myapi/internal/errtrack"
 	"myapi/internal/httpapi"
+	"myapi/internal/jobs"
 	"myapi/internal/metrics"
 	"myapi/internal/storage"
 	"myapi/internal/tracing"
@@ -82,6 +83,20 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if err := registerPoolMetrics(db, m); err != nil {
 		return err
 	}
+	queue, err := newQueue(cfg, db, authSvc, log, cfg.JobsWorkers)
+	if err != nil {
+		return err
+	}
+	if err := queue.RegisterMetrics(m.Registry()); err != nil {
+		return fmt.Errorf("register job metrics: %w", err)
+	}
+	if err := queue.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("jobs", "workers", cfg.JobsWorkers, "cleanup_interval", cfg.JobsCleanupInterval.String())
+	// Deferred after db.Close, so it runs before: running jobs finish (or
+	// go back to the queue) while the database is still open.
+	defer stopQueue(queue, cfg.ShutdownTimeout, log)
 	rc, err := openRedis(cfg, log, m)
 	if err != nil {
 		return err
@@ -116,6 +131,8 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Tracer:   tp,
 		ErrTrack: tracker,
 		Cache:    respCache,
+		Jobs:     queue,
+		Resets:   db,
 	})
 
 	srv := &http.Server{
@@ -166,6 +183,16 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// stopQueue stops the job workers: running jobs get up to timeout to
+// finish, then are cancelled and return to the queue.
+func stopQueue(q *jobs.Queue, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		log.Warn("jobs: stop", "error", err)
+	}
 }
 
 // ensureFirstSuperuser creates the FIRST_SUPERUSER_* account if it does not

@@ -16,7 +16,9 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/clientip"
 	"myapi/internal/config"
+	"myapi/internal/jobs"
 	"myapi/internal/logging"
+	"myapi/internal/mail"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
 	"myapi/internal/storage"
@@ -131,4 +133,30 @@ func registerPoolMetrics(db storage.Store, m *metrics.Metrics) error {
 		return fmt.Errorf("register database pool metrics: %w", err)
 	}
 	return nil
+}
+
+// newQueue builds the job queue on db's database with workers workers (0:
+// insert-only) and wires registration to enqueue the welcome email in the
+// transaction that stores the user.
+func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog.Logger, workers int) (*jobs.Queue, error) {
+	sender, err := mail.New(mail.SMTPConfig{
+		Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword,
+		From: cfg.SMTPFrom, TLS: cfg.SMTPTLS,
+	}, log, cfg.Environment == config.Development)
+	if err != nil {
+		return nil, err
+	}
+	q, err := jobs.New(jobs.Deps{
+		Log: log, Store: db, Auth: svc, Mail: sender, AppName: cfg.AppName, ResetTTL: cfg.PasswordResetTTL(),
+	}, jobs.Config{Workers: workers, CleanupInterval: cfg.JobsCleanupInterval})
+	if err != nil {
+		return nil, err
+	}
+	svc.OnRegister(q.WelcomeHook)
+	if cfg.SMTPHost == "" {
+		log.Info("email: SMTP_HOST is not set, emails are logged instead of sent")
+	} else {
+		log.Info("email", "smtp", fmt.Sprintf("%s:%d", cfg.SMTPHost, cfg.SMTPPort), "tls", cfg.SMTPTLS)
+	}
+	return q, nil
 }

@@ -60,6 +60,8 @@ type Service struct {
 	hasher   *Hasher
 	tokens   *Tokens
 	now      func() time.Time
+	// onRegister runs in the transaction of each registration.
+	onRegister func(ctx context.Context, tx any, u *users.User) error
 }
 
 // NewService wires a Service from its parts.
@@ -69,15 +71,16 @@ func NewService(us users.Store, ss SessionStore, h *Hasher, t *Tokens) *Service 
 
 // Register creates an active, non-superuser account.
 func (s *Service) Register(ctx context.Context, email, username, password string) (*users.User, error) {
-	return s.createUser(ctx, email, username, password, false)
+	return s.createUser(ctx, email, username, password, false, s.onRegister)
 }
 
 // CreateSuperuser creates an active superuser account.
 func (s *Service) CreateSuperuser(ctx context.Context, email, username, password string) (*users.User, error) {
-	return s.createUser(ctx, email, username, password, true)
+	return s.createUser(ctx, email, username, password, true, nil)
 }
 
-func (s *Service) createUser(ctx context.Context, email, username, password string, super bool) (*users.User, error) {
+func (s *Service) createUser(ctx context.Context, email, username, password string, super bool,
+	hook func(ctx context.Context, tx any, u *users.User) error) (*users.User, error) {
 	email = users.NormalizeEmail(email)
 	// Cheap checks first, so a taken name costs no bcrypt; the database's
 	// unique indexes still decide races between concurrent registrations.
@@ -96,7 +99,11 @@ func (s *Service) createUser(ctx context.Context, email, username, password stri
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	u := &users.User{Email: email, Username: username, PasswordHash: hash, IsActive: true, IsSuperuser: super}
-	if err := s.users.CreateUser(ctx, u); err != nil {
+	var hooks []users.TxHook
+	if hook != nil {
+		hooks = append(hooks, func(ctx context.Context, tx any) error { return hook(ctx, tx, u) })
+	}
+	if err := s.users.CreateUser(ctx, u, hooks...); err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	return u, nil

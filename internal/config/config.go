@@ -98,6 +98,26 @@ type Config struct {
 	// wait for a password-hash slot); past it the client gets 503.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
+	// Background jobs (River, on the application's database).
+	// JobsWorkers is how many jobs `myapi serve` runs at once; 0 runs none
+	// (jobs are still enqueued, for a separate `myapi worker`).
+	JobsWorkers int `env:"JOBS_WORKERS" envDefault:"2"`
+	// JobsCleanupInterval is how often expired or revoked sessions and
+	// used or expired password-reset tokens are deleted.
+	JobsCleanupInterval time.Duration `env:"JOBS_CLEANUP_INTERVAL" envDefault:"1h"`
+	// PasswordResetExpireMinutes is how long a password-reset token works.
+	PasswordResetExpireMinutes int `env:"PASSWORD_RESET_EXPIRE_MINUTES" envDefault:"30"`
+
+	// Email over SMTP; with no SMTP_HOST messages are logged instead.
+	SMTPHost     string `env:"SMTP_HOST"`
+	SMTPPort     int    `env:"SMTP_PORT" envDefault:"587"`
+	SMTPUser     string `env:"SMTP_USER"`
+	SMTPPassword string `env:"SMTP_PASSWORD"`
+	SMTPFrom     string `env:"SMTP_FROM" envDefault:"noreply@example.com"`
+	// SMTPTLS is starttls (required), tls (implicit, e.g. port 465) or
+	// none (plain text: only for a local relay or a test server).
+	SMTPTLS string `env:"SMTP_TLS" envDefault:"starttls"`
+
 	// SecretGenerated is set when SECRET_KEY was empty in development and a
 	// random one was made; tokens then die with the process.
 	SecretGenerated bool `env:"-"`
@@ -256,6 +276,9 @@ func (c *Config) validate() error {
 	}
 	if !strings.EqualFold(c.Algorithm, "HS256") {
 		return fmt.Errorf("ALGORITHM: only HS256 is supported, got %q", c.Algorithm)
+	}
+	if err := c.validateJobs(); err != nil {
+		return err
 	}
 	if err := c.validateURLs(); err != nil {
 		return err
@@ -450,6 +473,34 @@ func (c *Config) DocsOn() bool {
 // Addr is the listen address.
 func (c *Config) Addr() string {
 	return fmt.Sprintf("%s:%d", c.Host, c.Port)
+}
+
+// PasswordResetTTL is how long a password-reset token works.
+func (c *Config) PasswordResetTTL() time.Duration {
+	return time.Duration(c.PasswordResetExpireMinutes) * time.Minute
+}
+
+func (c *Config) validateJobs() error {
+	switch {
+	case c.JobsWorkers < 0 || c.JobsWorkers > 1000:
+		return fmt.Errorf("JOBS_WORKERS: must be 0-1000, got %d", c.JobsWorkers)
+	case c.JobsCleanupInterval < time.Second:
+		return fmt.Errorf("JOBS_CLEANUP_INTERVAL: must be at least 1s, got %s", c.JobsCleanupInterval)
+	case c.PasswordResetExpireMinutes < 1 || c.PasswordResetExpireMinutes > 24*60:
+		return fmt.Errorf("PASSWORD_RESET_EXPIRE_MINUTES: must be 1-1440, got %d", c.PasswordResetExpireMinutes)
+	case c.SMTPPort < 1 || c.SMTPPort > 65535:
+		return fmt.Errorf("SMTP_PORT: must be 1-65535, got %d", c.SMTPPort)
+	}
+	switch strings.ToLower(c.SMTPTLS) {
+	case "starttls", "tls", "none":
+		c.SMTPTLS = strings.ToLower(c.SMTPTLS)
+	default:
+		return fmt.Errorf("SMTP_TLS: want starttls, tls or none, got %q", c.SMTPTLS)
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address == "" {
+		return fmt.Errorf("SMTP_FROM: %q is not an email address", c.SMTPFrom)
+	}
+	return nil
 }
 
 // AccessTTL is how long an access token lives.

@@ -83,6 +83,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"REFRESH_TOKEN_EXPIRE_DAYS": "2", "RATE_LIMIT_PER_MINUTE": "100", "LOG_LEVEL": "warning",
 		"BCRYPT_COST": "10", "SHUTDOWN_TIMEOUT": "3s",
 		"LOGIN_RATE_LIMIT_PER_MINUTE": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "REQUEST_TIMEOUT": "5s",
+		"JOBS_WORKERS": "0", "JOBS_CLEANUP_INTERVAL": "10m", "PASSWORD_RESET_EXPIRE_MINUTES": "15",
+		"SMTP_HOST": "mail", "SMTP_PORT": "465", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
+		"SMTP_FROM": "shop@example.com", "SMTP_TLS": "TLS",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +100,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 3 * time.Second,
 		CacheTTLSeconds: 60, CacheMaxEntries: 10000,
 		LoginRateLimitPerMinute: 0, TrustedProxies: []string{"10.0.0.0/8", " 127.0.0.1"}, RequestTimeout: 5 * time.Second,
+		JobsWorkers: 0, JobsCleanupInterval: 10 * time.Minute, PasswordResetExpireMinutes: 15,
+		SMTPHost: "mail", SMTPPort: 465, SMTPUser: "u", SMTPPassword: "p", SMTPFrom: "shop@example.com", SMTPTLS: "tls",
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", *cfg, want)

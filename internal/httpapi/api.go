@@ -67,6 +67,11 @@ type Deps struct {
 	Tracer trace.TracerProvider
 	// ErrTrack, if set, reports panics and 5xx responses to Sentry.
 	ErrTrack *errtrack.Tracker
+	// Jobs and Resets, if both set, serve password recovery
+	// (POST /auth/password-recovery, /auth/reset-password) and the
+	// superusers' view of the queue (GET /admin/jobs).
+	Jobs   JobQueue
+	Resets auth.ResetStore
 }
 
 // server holds the dependencies every handler method uses.
@@ -99,6 +104,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerAuth(api)
 	s.registerUsers(api)
 	s.registerItems(api)
+	s.registerJobs(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}

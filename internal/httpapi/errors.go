@@ -67,12 +67,15 @@ const (
 	msgBadCredentials   = "Could not validate credentials"
 	msgInactive         = "Inactive user"
 	msgForbidden        = "Not enough permissions"
-	msgUserNotFound     = "User not found"
-	msgItemNotFound     = "Item not found"
-	msgEmailTaken       = "Email already registered"
-	msgUsernameTaken    = "Username already taken"
-	msgWrongLogin       = "Incorrect username or password"
-	msgInvalidRefresh   = "Invalid refresh token"
-	msgInternal         = "Internal server error"
-	msgServiceNotReady  = "Service unavailable"
+	// msgInvalidResetToken does not say whether the token was used, expired
+	// or never issued.
+	msgInvalidResetToken = "Invalid or expired reset token"
+	msgUserNotFound      = "User not found"
+	msgItemNotFound      = "Item not found"
+	msgEmailTaken        = "Email already registered"
+	msgUsernameTaken     = "Username already taken"
+	msgWrongLogin        = "Incorrect username or password"
+	msgInvalidRefresh    = "Invalid refresh token"
+	msgInternal          = "Internal server error"
+	msgServiceNotReady   = "Service unavailable"
 )

@@ -10,8 +10,8 @@ import (
 	"myapi/internal/ratelimit"
 )
 
-// rateLimits applies the limiter: the stricter login limit on login and
-// registration, the general limit on every other API route. Health checks,
+// rateLimits applies the limiter: the stricter login limit on login,
+// registration and password recovery and reset, the general limit on every other API route. Health checks,
 // metrics and docs are never limited (probes and scrapers must get through).
 func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
 	if l == nil {
@@ -25,13 +25,23 @@ func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
 			switch {
 			case unlimited(path):
 				next.ServeHTTP(w, r)
-			case r.Method == http.MethodPost && (path == "/auth/login" || path == "/auth/register"):
+			case r.Method == http.MethodPost && loginLimited(path):
 				login.ServeHTTP(w, r)
 			default:
 				general.ServeHTTP(w, r)
 			}
 		})
 	}
+}
+
+// loginLimited are the POST routes under the login limit: each guesses at
+// or acts on an account without a token.
+func loginLimited(path string) bool {
+	switch path {
+	case "/auth/login", "/auth/register", "/auth/password-recovery", "/auth/reset-password":
+		return true
+	}
+	return false
 }
 
 func unlimited(path string) bool {

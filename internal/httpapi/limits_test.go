@@ -72,3 +72,25 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoveryRoutesUseTheLoginLimit: password recovery and reset act on an
+// account without a token, so they count against the stricter login limit.
+func TestRecoveryRoutesUseTheLoginLimit(t *testing.T) {
+	for _, path := range []string{"/auth/password-recovery", "/auth/reset-password"} {
+		t.Run(path, func(t *testing.T) {
+			e := newEnv(t, testdb.Engines(t)[0], envOptions{limits: ratelimit.Config{PerMinute: 100, LoginPerMinute: 2}})
+			var got429 bool
+			for range 3 {
+				res := e.do(t, request{Method: "POST", Path: path, Body: `{"email":"a@example.com"}`, ContentType: "application/json"})
+				if res.Status == http.StatusTooManyRequests {
+					got429 = true
+				} else if res.Header.Get("RateLimit-Limit") != "2" {
+					t.Errorf("RateLimit-Limit = %q, want the login limit 2", res.Header.Get("RateLimit-Limit"))
+				}
+			}
+			if !got429 {
+				t.Errorf("the 3rd POST %s in a minute was not refused", path)
+			}
+		})
+	}
+}

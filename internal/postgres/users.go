@@ -37,8 +37,36 @@ func userConflict(err error) error {
 }
 
 // CreateUser implements users.Store.
-func (db *DB) CreateUser(ctx context.Context, u *users.User) error {
-	err := db.pool.QueryRow(ctx,
+func (db *DB) CreateUser(ctx context.Context, u *users.User, hooks ...users.TxHook) error {
+	if len(hooks) == 0 {
+		return insertUser(ctx, db.pool, u)
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	saved := *u
+	if err := insertUser(ctx, tx, u); err != nil {
+		return err
+	}
+	for _, hook := range hooks {
+		if err := hook(ctx, tx); err != nil {
+			*u = saved
+			return fmt.Errorf("create user: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		*u = saved
+		return fmt.Errorf("create user: commit: %w", err)
+	}
+	return nil
+}
+
+func insertUser(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, u *users.User) error {
+	err := q.QueryRow(ctx,
 		`INSERT INTO users (email, email_key, username, username_key, hashed_password, is_active, is_superuser)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, updated_at`,
 		u.Email, users.Key(u.Email), u.Username, users.Key(u.Username), u.PasswordHash, u.IsActive, u.IsSuperuser,

@@ -36,9 +36,37 @@ func userConflict(err error) error {
 }
 
 // CreateUser implements users.Store.
-func (db *DB) CreateUser(ctx context.Context, u *users.User) error {
+func (db *DB) CreateUser(ctx context.Context, u *users.User, hooks ...users.TxHook) error {
+	if len(hooks) == 0 {
+		return db.insertUser(ctx, db.write, u)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	saved := *u
+	if err := db.insertUser(ctx, tx, u); err != nil {
+		return err
+	}
+	for _, hook := range hooks {
+		if err := hook(ctx, tx); err != nil {
+			*u = saved
+			return fmt.Errorf("create user: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		*u = saved
+		return fmt.Errorf("create user: commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) insertUser(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, u *users.User) error {
 	now := db.now()
-	err := db.write.QueryRowContext(ctx,
+	err := q.QueryRowContext(ctx,
 		`INSERT INTO users (email, email_key, username, username_key, hashed_password, is_active, is_superuser, created_at, updated_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Email, users.Key(u.Email), u.Username, users.Key(u.Username), u.PasswordHash, u.IsActive, u.IsSuperuser, now, now,

@@ -28,6 +28,7 @@ type Store interface {
 	users.Store
 	items.Store
 	auth.SessionStore
+	auth.ResetStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
@@ -74,7 +75,8 @@ func Open(ctx context.Context, url string, opts Options) (Store, error) {
 	return sqlite.Open(ctx, path)
 }
 
-// MigrateUp applies every pending migration and returns the files applied.
+// MigrateUp applies every pending migration, the application's then the
+// job queue's (MigrateRiver), and returns the migrations applied.
 func MigrateUp(ctx context.Context, s Store) ([]string, error) {
 	p, err := s.Migrations()
 	if err != nil {
@@ -88,5 +90,6 @@ func MigrateUp(ctx context.Context, s Store) ([]string, error) {
 	if err != nil {
 		return applied, fmt.Errorf("migrate up: %w", err)
 	}
-	return applied, nil
+	river, err := MigrateRiver(ctx, s)
+	return append(applied, river...), err
 }

@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t testing.TB) storage.Store) {
 		{"Sessions/ConcurrentRotate", testSessionsConcurrentRotate},
 		{"Sessions/Revoke", testSessionsRevoke},
 		{"Migrations/DownUp", testMigrationsDownUp},
+		{"Users/CreateHooks", testUsersCreateHooks},
+		{"ResetTokens", testResetTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

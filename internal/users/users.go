@@ -44,7 +44,13 @@ type Update struct {
 type Store interface {
 	// CreateUser inserts u and fills in its ID and timestamps. IDs are never
 	// reused, not even a deleted user's: tokens name users by id.
-	CreateUser(ctx context.Context, u *User) error
+	//
+	// Hooks, if any, run in the same transaction, after the insert (u.ID is
+	// set): the user is stored only if every hook succeeds, and a hook's
+	// writes are kept only if the user is. The first hook error is
+	// returned, wrapped, and nothing is stored. (The job queue enqueues the
+	// welcome email this way.)
+	CreateUser(ctx context.Context, u *User, hooks ...TxHook) error
 	// UserByID returns ErrNotFound when no user has that id.
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByUsername finds a user by username, ignoring case.
@@ -58,6 +64,12 @@ type Store interface {
 	// DeleteUser removes the user, its items and its sessions.
 	DeleteUser(ctx context.Context, id int64) error
 }
+
+// TxHook runs inside a store's transaction. tx is the engine's own
+// transaction handle: a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite; only code
+// that knows the engine (the job queue) uses it. Returning an error rolls
+// the transaction back.
+type TxHook func(ctx context.Context, tx any) error
 
 // Key is the form of an email or username used for uniqueness and lookup:
 // "Alice" and "alice" are one account, so nobody can register a look-alike.

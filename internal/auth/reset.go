@@ -1,0 +1,78 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"myapi/internal/users"
+)
+
+// ErrResetTokenInvalid is a password-reset token that is unknown, used or
+// expired: the three are not told apart.
+var ErrResetTokenInvalid = errors.New("invalid or expired reset token")
+
+// ResetStore persists password-reset tokens, by hash only, and does the
+// periodic clean-up of what has stopped working.
+type ResetStore interface {
+	// CreateResetToken stores the hash of a new token of userID.
+	CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt time.Time) error
+	// ResetPassword, in one transaction: if tokenHash names a token that is
+	// unused and unexpired at now, sets the user's password hash, marks
+	// every token of the user used and revokes every session of the user,
+	// and returns the user's id. Otherwise ErrResetTokenInvalid and nothing
+	// changes. Of two concurrent uses of one token only one succeeds.
+	ResetPassword(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error)
+	// PurgeExpired deletes sessions that expired or were revoked before
+	// now, and reset tokens that were used or expired before now.
+	PurgeExpired(ctx context.Context, now time.Time) (sessions, tokens int64, err error)
+}
+
+// ResetTokenFor issues a password-reset token for u, stores its hash with
+// the given lifetime and returns the token (to be sent, never stored).
+func (s *Service) ResetTokenFor(ctx context.Context, resets ResetStore, userID int64, ttl time.Duration) (string, error) {
+	token := randomToken()
+	if err := resets.CreateResetToken(ctx, userID, hashToken(token), s.now().Add(ttl).UTC()); err != nil {
+		return "", fmt.Errorf("create reset token: %w", err)
+	}
+	return token, nil
+}
+
+// ResetPassword sets a new password with a reset token. The password is
+// checked first (ErrInvalidPassword); the token then works once, and every
+// session of the user is revoked with the change.
+func (s *Service) ResetPassword(ctx context.Context, resets ResetStore, token, newPassword string) (int64, error) {
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	if token == "" {
+		return 0, ErrResetTokenInvalid
+	}
+	id, err := resets.ResetPassword(ctx, hashToken(token), hash, s.now().UTC())
+	if err != nil {
+		if errors.Is(err, ErrResetTokenInvalid) || errors.Is(err, users.ErrNotFound) {
+			return 0, ErrResetTokenInvalid
+		}
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	return id, nil
+}
+
+// OnRegister sets a hook that runs in the transaction storing each user
+// that Register creates (see users.Store.CreateUser): the user is stored
+// only if the hook succeeds. The job queue enqueues the welcome email
+// with it. Set it before serving; nil removes it.
+func (s *Service) OnRegister(hook func(ctx context.Context, tx any, u *users.User) error) {
+	s.onRegister = hook
+}
+
+// randomToken returns 256 random bits, URL-safe: a reset token.
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

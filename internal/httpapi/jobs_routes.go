@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"myapi/internal/auth"
+	"myapi/internal/jobs"
+)
+
+// JobQueue is what the API needs of the background job queue.
+type JobQueue interface {
+	// EnqueuePasswordRecovery enqueues the reset email of whoever has
+	// email, if anyone (the job looks the account up).
+	EnqueuePasswordRecovery(ctx context.Context, email string) error
+	// Counts returns the jobs by state and kind.
+	Counts(ctx context.Context) ([]jobs.Count, error)
+}
+
+// PasswordRecoveryRequest asks for a reset email.
+type PasswordRecoveryRequest struct {
+	_     struct{} `additionalProperties:"true"`
+	Email string   `json:"email" format:"email" maxLength:"254" example:"alice@example.com"`
+}
+
+// ResetPasswordRequest sets a new password with a reset token.
+type ResetPasswordRequest struct {
+	_           struct{} `additionalProperties:"true"`
+	Token       string   `json:"token" minLength:"1" maxLength:"200"`
+	NewPassword string   `json:"new_password" minLength:"8" maxLength:"100" example:"correct horse battery"`
+}
+
+// Resolve rejects control characters.
+func (b *ResetPasswordRequest) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
+	return collect(checkText(pb, "token", b.Token, false), checkText(pb, "new_password", b.NewPassword, false))
+}
+
+// MessageOutput is a one-line answer.
+type MessageOutput struct {
+	Body struct {
+		Message string `json:"message"`
+	}
+}
+
+func messageOutput(msg string) *MessageOutput {
+	out := &MessageOutput{}
+	out.Body.Message = msg
+	return out
+}
+
+// JobCountsOutput is the queue at a glance.
+type JobCountsOutput struct {
+	Body struct {
+		Counts []jobs.Count `json:"counts" doc:"Jobs by state and kind"`
+		Total  int64        `json:"total"`
+	}
+}
+
+const msgRecoverySent = "If an account has this email, a password-reset message is on its way"
+
+func (s *server) registerJobs(api huma.API) {
+	if s.Jobs == nil || s.Resets == nil {
+		return
+	}
+	tags := []string{"authentication"}
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "password-recovery", Method: http.MethodPost, Path: "/auth/password-recovery",
+		Summary:     "Ask for a password-reset email",
+		Description: "Always 202, whether or not an account has this email (the lookup happens in a background job).",
+		Tags:        tags, DefaultStatus: http.StatusAccepted, Errors: []int{http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ Body PasswordRecoveryRequest }) (*MessageOutput, error) {
+		if err := s.Jobs.EnqueuePasswordRecovery(ctx, in.Body.Email); err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		return messageOutput(msgRecoverySent), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "reset-password", Method: http.MethodPost, Path: "/auth/reset-password",
+		Summary:     "Set a new password with a reset token",
+		Description: "The token works once and for a limited time. Every session of the user is revoked.",
+		Tags:        tags, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ Body ResetPasswordRequest }) (*MessageOutput, error) {
+		_, err := s.Auth.ResetPassword(ctx, s.Resets, in.Body.Token, in.Body.NewPassword)
+		switch {
+		case errors.Is(err, auth.ErrResetTokenInvalid):
+			return nil, huma.Error400BadRequest(msgInvalidResetToken)
+		case errors.Is(err, auth.ErrInvalidPassword):
+			return nil, huma.Error422UnprocessableEntity("validation failed: body.new_password: " + err.Error())
+		case err != nil:
+			return nil, s.fail(ctx, err)
+		}
+		return messageOutput("Password updated"), nil
+	})
+
+	huma.Register(api, s.op(huma.Operation{
+		OperationID: "admin-jobs", Method: http.MethodGet, Path: "/admin/jobs",
+		Summary: "Background jobs by state and kind (superuser)", Tags: []string{"admin"},
+		Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+	}), func(ctx context.Context, _ *struct{}) (*JobCountsOutput, error) {
+		if !currentUser(ctx).IsSuperuser {
+			return nil, huma.Error403Forbidden(msgForbidden)
+		}
+		counts, err := s.Jobs.Counts(ctx)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		out := &JobCountsOutput{}
+		out.Body.Counts = counts
+		for _, c := range counts {
+			out.Body.Total += c.Jobs
+		}
+		return out, nil
+	})
+}
