@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"myapi/internal/auth"
@@ -71,6 +72,17 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 			return err
 		}
 	}
+	// Password hashes run on low-priority threads of their own (see
+	// internal/auth). Give the Go scheduler as many extra Ps as hashes may
+	// run at once, so that a hash never holds a P a request needs: the
+	// kernel then shares the cores, favouring requests, and logins still
+	// use every core when nothing else runs. Restored on return.
+	procs := runtime.GOMAXPROCS(0)
+	if cfg.BcryptConcurrency == 0 {
+		cfg.BcryptConcurrency = procs
+	}
+	runtime.GOMAXPROCS(procs + cfg.BcryptConcurrency)
+	defer runtime.GOMAXPROCS(procs)
 	authSvc, err := newAuthService(cfg, db)
 	if err != nil {
 		return err

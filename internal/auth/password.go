@@ -59,7 +59,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
-	hash, err := bcrypt.GenerateFromPassword(bcryptInput(password), h.cost)
+	var hash []byte
+	var err error
+	onLowPriorityThread(func() { hash, err = bcrypt.GenerateFromPassword(bcryptInput(password), h.cost) })
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -74,10 +76,11 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 	}
 	defer h.release()
 	if hash == "" || strings.ContainsRune(password, 0) {
-		_ = bcrypt.CompareHashAndPassword(h.dummy, bcryptInput(password))
+		onLowPriorityThread(func() { _ = bcrypt.CompareHashAndPassword(h.dummy, bcryptInput(password)) })
 		return false, nil
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), bcryptInput(password))
+	var err error
+	onLowPriorityThread(func() { err = bcrypt.CompareHashAndPassword([]byte(hash), bcryptInput(password)) })
 	switch {
 	case err == nil:
 		return true, nil
