@@ -22,6 +22,8 @@ import (
 	"github.com/getsentry/sentry-go"
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/trace"
+
+	"myapi/internal/statuswriter"
 )
 
 // Options configure a Tracker.
@@ -192,7 +194,7 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		st.r = r
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statuswriter.Writer{ResponseWriter: w}
 
 		defer func() {
 			rec := recover()
@@ -208,8 +210,8 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 
-		if sw.status >= 500 && !st.reported.Load() {
-			st.captureStatus(sw.status)
+		if sw.Status >= 500 && !st.reported.Load() {
+			st.captureStatus(sw.Status)
 		}
 	})
 }
@@ -336,34 +338,3 @@ func describeRequest(r *http.Request, requestID string) *sentry.Request {
 		Headers: headers,
 	}
 }
-
-// statusWriter remembers the status code sent.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush keeps streaming handlers that assert http.Flusher working.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -554,20 +553,4 @@ func foreignEvent() *sentry.Event {
 	ev.Breadcrumbs = []*sentry.Breadcrumb{{Message: "cookie=" + secretCookie + " token=" + secretQuery, Data: map[string]any{"Cookie": secretCookie}}}
 	ev.Exception = []sentry.Exception{{Type: "error", Value: "dial postgres://app:" + secretPassword + "@db/app"}}
 	return ev
-}
-
-func TestStatusWriter(t *testing.T) {
-	rec := httptest.NewRecorder()
-	w := &statusWriter{ResponseWriter: rec}
-	w.WriteHeader(http.StatusEarlyHints)
-	w.WriteHeader(http.StatusBadGateway)
-	w.Flush()
-	if w.status != http.StatusBadGateway || w.Unwrap() != rec {
-		t.Errorf("status %d", w.status)
-	}
-	w2 := &statusWriter{ResponseWriter: httptest.NewRecorder()}
-	_, _ = w2.Write([]byte("x"))
-	if w2.status != 200 {
-		t.Errorf("implicit status %s", strconv.Itoa(w2.status))
-	}
 }

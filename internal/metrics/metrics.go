@@ -27,6 +27,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"myapi/internal/statuswriter"
 )
 
 // Namespace prefixes every metric myapi defines, so dashboards and alerts can
@@ -173,7 +175,7 @@ func (m *Metrics) Handler() http.Handler { return m.handler }
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statuswriter.Writer{ResponseWriter: w}
 		m.inFlight.Inc()
 		finished := false
 		defer func() {
@@ -181,19 +183,19 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if !finished {
 				// next panicked: record it before the panic goes on
 				// unwinding to whatever recovers it.
-				if sw.status == 0 {
-					sw.status = http.StatusInternalServerError
+				if sw.Status == 0 {
+					sw.Status = http.StatusInternalServerError
 				}
-				m.observe(r, sw.status, start)
+				m.observe(r, sw.Status, start)
 			}
 		}()
 		next.ServeHTTP(sw, r)
 		finished = true
-		if sw.status == 0 {
+		if sw.Status == 0 {
 			// Nothing written at all: net/http sends an empty 200.
-			sw.status = http.StatusOK
+			sw.Status = http.StatusOK
 		}
-		m.observe(r, sw.status, start)
+		m.observe(r, sw.Status, start)
 	})
 }
 
@@ -290,44 +292,3 @@ func orUnknown(s string) string {
 	}
 	return s
 }
-
-// statusWriter remembers the status code a handler sent. It is kept small
-// on purpose: anything else a handler needs from the underlying writer
-// (hijacking, deadlines, full duplex) is reached through
-// http.ResponseController, which follows Unwrap.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the final status code. Informational 1xx responses
-// (other than 101 Switching Protocols) precede the real one, so they are
-// passed on without being recorded.
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write records the implicit 200 that net/http sends when a handler writes a
-// body without calling WriteHeader first.
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets handlers that assert http.Flusher directly (rather than using
-// http.ResponseController) keep streaming through this wrapper.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap returns the wrapped writer, which is how http.ResponseController
-// finds the underlying connection's features through this wrapper.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"myapi/internal/logging"
+
+	"myapi/internal/statuswriter"
 )
 
 // requestIDAttr holds the X-Request-ID of a request on its span, so a span
@@ -74,7 +76,7 @@ func Middleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
 				ctx = logging.WithAttrs(ctx, slog.String("trace_id", sc.TraceID().String()))
 			}
 			r = r.WithContext(ctx)
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &statuswriter.Writer{ResponseWriter: w}
 
 			finished := false
 			defer func() {
@@ -91,7 +93,7 @@ func Middleware(tp trace.TracerProvider) func(http.Handler) http.Handler {
 			finished = true
 
 			nameSpan(span, r, method)
-			status := sw.status
+			status := sw.Status
 			if status == 0 {
 				status = http.StatusOK
 			}
@@ -147,34 +149,3 @@ func scheme(r *http.Request) string {
 	}
 	return "http"
 }
-
-// statusWriter remembers the status code sent.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush keeps streaming handlers that assert http.Flusher working.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
