@@ -19,8 +19,11 @@ import (
 // that the cache and the rate limiter share, so they agree on an outage
 // and it is logged once.
 type redisConn struct {
-	Client  *redis.Client
-	Breaker *redisconn.Breaker
+	Client *redis.Client
+	// Commands batches the commands of concurrent requests (see
+	// redisconn.AutoPipelined); the cache and the limiter use it.
+	Commands redis.Cmdable
+	Breaker  *redisconn.Breaker
 	stop    context.CancelFunc
 }
 
@@ -42,6 +45,11 @@ func openRedis(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*redis
 	client, err := redisconn.Open(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	commands, err := redisconn.AutoPipelined(client)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
 	}
 	redisconn.SetLogger(log) // go-redis's own per-dial lines, at debug level
 	breaker := redisconn.NewBreaker(log, redisconn.BreakerOptions{})
@@ -72,7 +80,7 @@ func openRedis(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*redis
 	}
 	_ = breaker.Record(context.Background(), err)
 	log.Info("redis", "addr", client.Options().Addr, "db", client.Options().DB)
-	return &redisConn{Client: client, Breaker: breaker, stop: stop}, nil
+	return &redisConn{Client: client, Commands: commands, Breaker: breaker, stop: stop}, nil
 }
 
 // newCache builds the items response cache: in Redis when there is one,
@@ -101,7 +109,7 @@ func newCache(cfg *config.Config, rc *redisConn, log *slog.Logger, m *metrics.Me
 		log.Info("cache", "store", "memory", "ttl", opts.TTL.String(), "max_entries", cfg.CacheMaxEntries)
 		return cache.New(cache.NewMemory(cache.MemoryOptions{MaxEntries: cfg.CacheMaxEntries}), opts), func() {}, nil
 	}
-	store := cache.NewRedis(rc.Client, cache.RedisOptions{Breaker: rc.Breaker})
+	store := cache.NewRedis(rc.Commands, cache.RedisOptions{Breaker: rc.Breaker})
 	log.Info("cache", "store", "redis", "ttl", opts.TTL.String())
 	return cache.New(store, opts), func() { _ = store.Close() }, nil
 }

@@ -115,7 +115,7 @@ func limitCounter(rc *redisConn, log *slog.Logger) ratelimit.Counter {
 	if rc == nil {
 		return nil
 	}
-	return ratelimit.Fallback(ratelimit.NewRedisCounter(rc.Client, "myapi:rl:"), ratelimit.FallbackOptions{
+	return ratelimit.Fallback(ratelimit.NewRedisCounter(rc.Commands, "myapi:rl:"), ratelimit.FallbackOptions{
 		Gate:   rc.Breaker, // the breaker logs the outage once, for the cache too
 		OnDown: func(error) { log.Warn("rate limits count per instance until Redis answers") },
 		OnUp:   func() { log.Info("rate limits shared across instances again") },

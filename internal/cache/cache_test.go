@@ -313,12 +313,13 @@ func TestCacheBypassesAFailingStore(t *testing.T) {
 }
 
 // redisStoreVia returns a Redis store whose client goes through proxy,
-// with redisconn's real short timeouts and a fast retry.
+// with redisconn's real short timeouts, a fast retry and, like cmd/myapi,
+// commands autopipelined.
 func redisStoreVia(t *testing.T, url, prefix string) (*cache.Redis, *redisconn.Breaker) {
 	t.Helper()
 	client := redistest.Client(t, url, true)
 	breaker := redisconn.NewBreaker(slog.New(slog.DiscardHandler), redisconn.BreakerOptions{Retry: 50 * time.Millisecond})
-	s := cache.NewRedis(client, cache.RedisOptions{Prefix: prefix, Breaker: breaker})
+	s := cache.NewRedis(autopipelined(t, client), cache.RedisOptions{Prefix: prefix, Breaker: breaker})
 	t.Cleanup(func() { _ = s.Close() })
 	waitReady(t, s)
 	return s, breaker

@@ -58,7 +58,7 @@ type RedisOptions struct {
 // lost during the outage (see Bump). A background goroutine does the
 // resync as soon as Redis answers; Close stops it.
 type Redis struct {
-	client  redis.UniversalClient
+	client  redis.Cmdable
 	breaker *redisconn.Breaker
 	prefix  string
 	genTTL  time.Duration
@@ -76,7 +76,7 @@ var _ Store = (*Redis)(nil)
 // NewRedis returns a Store on client. It does not contact Redis: a first
 // resync (epoch bump, see Redis) runs in the background at once, and
 // entries are read from Redis only after it succeeded.
-func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+func NewRedis(client redis.Cmdable, opts RedisOptions) *Redis {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"myapi/internal/cache"
 	"myapi/internal/redisconn"
 	"myapi/internal/redisconn/redistest"
@@ -23,19 +25,37 @@ type store struct {
 func stores(t *testing.T) []store {
 	list := []store{{"memory", func(*testing.T) cache.Store { return cache.NewMemory(cache.MemoryOptions{}) }}}
 	if redistest.Available(t) {
-		list = append(list, store{"redis", openRedisStore})
+		list = append(list,
+			store{"redis", func(t *testing.T) cache.Store { return openRedisStore(t, false) }},
+			store{"redis autopipelined", func(t *testing.T) cache.Store { return openRedisStore(t, true) }})
 	}
 	return list
 }
 
-func openRedisStore(t *testing.T) cache.Store {
+// openRedisStore opens a Redis store on the shared test server, through the
+// client itself or through its autopipeliner (as cmd/myapi does).
+func openRedisStore(t *testing.T, batched bool) cache.Store {
 	t.Helper()
 	c, prefix := redistest.Shared(t)
 	breaker := redisconn.NewBreaker(slog.New(slog.DiscardHandler), redisconn.BreakerOptions{Retry: 50 * time.Millisecond})
-	s := cache.NewRedis(c, cache.RedisOptions{Prefix: prefix, Breaker: breaker})
+	var cmds redis.Cmdable = c
+	if batched {
+		cmds = autopipelined(t, c)
+	}
+	s := cache.NewRedis(cmds, cache.RedisOptions{Prefix: prefix, Breaker: breaker})
 	t.Cleanup(func() { _ = s.Close() })
 	waitReady(t, s)
 	return s
+}
+
+// autopipelined returns c's autopipeliner, as cmd/myapi uses it.
+func autopipelined(t testing.TB, c *redis.Client) redis.Cmdable {
+	t.Helper()
+	ap, err := redisconn.AutoPipelined(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
 }
 
 // waitReady waits for a Redis store's first resync.

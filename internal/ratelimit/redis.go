@@ -18,7 +18,9 @@ import (
 // much before Fallback takes over. Build the client with
 // ContextTimeoutEnabled so the bound also cuts a socket read short;
 // otherwise a read already in flight may run on to the client's
-// ReadTimeout.
+// ReadTimeout. Through an autopipeliner (redisconn.AutoPipelined, as
+// cmd/myapi uses) a queued command ignores its deadline and the client's
+// ReadTimeout and WriteTimeout bound it instead.
 const RedisTimeout = 50 * time.Millisecond
 
 // maxKeyLen is the longest client key stored as is; longer ones (a login
@@ -57,10 +59,11 @@ const maxKeyLen = 128
 //	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
 //	opt.ContextTimeoutEnabled = true
 //	client := redis.NewClient(opt) // one client for cache and limits; closed at shutdown
+//	commands, err := redisconn.AutoPipelined(client) // batches concurrent requests' commands
 //
 // then
 //
-//	counter := ratelimit.Fallback(ratelimit.NewRedisCounter(client, "myapi:rl:"), ratelimit.FallbackOptions{
+//	counter := ratelimit.Fallback(ratelimit.NewRedisCounter(commands, "myapi:rl:"), ratelimit.FallbackOptions{
 //		OnDown: func(err error) {
 //			log.Warn("redis unavailable: rate limits count per instance until it answers", "err", err)
 //		},
@@ -71,14 +74,14 @@ const maxKeyLen = 128
 // or, to share one circuit breaker (and one outage log line) with the cache,
 // FallbackOptions{Gate: breaker} with the cache's *redisconn.Breaker and no
 // OnDown/OnUp logging. Without REDIS_URL pass a nil Counter (in-process).
-func NewRedisCounter(client redis.UniversalClient, prefix string) Counter {
+func NewRedisCounter(client redis.Cmdable, prefix string) Counter {
 	c := &redisCounter{client: client, prefix: prefix, timeout: RedisTimeout}
 	c.window.Store(int64(time.Minute))
 	return c
 }
 
 type redisCounter struct {
-	client  redis.UniversalClient
+	client  redis.Cmdable
 	prefix  string
 	timeout time.Duration // per call; RedisTimeout (tests lengthen it)
 	window  atomic.Int64  // window length (a time.Duration), from Config

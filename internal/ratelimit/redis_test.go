@@ -20,6 +20,8 @@ import (
 
 	"github.com/go-chi/httprate"
 	"github.com/redis/go-redis/v9"
+
+	"myapi/internal/redisconn"
 )
 
 // Tests against a real Redis. TEST_REDIS_URL names a shared one (.ci/run
@@ -54,12 +56,12 @@ const (
 	generousTimeout = 2 * time.Second
 )
 
-// newTestClient connects to url with the given dial, read and write timeout
-// and context deadlines honoured (as cmd/myapi is told to), closed at
-// cleanup.
+// newTestClient connects to url with cmd/myapi's options (redisconn: no
+// retries, one dial attempt, context deadlines honoured) but the given
+// dial, read and write timeout; closed at cleanup.
 func newTestClient(t *testing.T, url string, timeout time.Duration) *redis.Client {
 	t.Helper()
-	opt, err := redis.ParseURL(url)
+	opt, err := redisconn.Options(url)
 	if err != nil {
 		t.Fatalf("TEST_REDIS_URL: %v", err)
 	}
@@ -121,7 +123,7 @@ func scanKeys(t *testing.T, ctx context.Context, c *redis.Client, pattern string
 
 // newRedisCounter is NewRedisCounter with a per-call timeout other than
 // RedisTimeout.
-func newRedisCounter(c redis.UniversalClient, prefix string, timeout time.Duration) Counter {
+func newRedisCounter(c redis.Cmdable, prefix string, timeout time.Duration) Counter {
 	rc := NewRedisCounter(c, prefix)
 	rc.(*redisCounter).timeout = timeout
 	return rc
@@ -137,6 +139,16 @@ func redisCounters(wrap func(Counter) Counter) newCounter {
 }
 
 func plain(c Counter) Counter { return c }
+
+// autopipelined returns c's autopipeliner, as cmd/myapi uses it.
+func autopipelined(t *testing.T, c *redis.Client) redis.Cmdable {
+	t.Helper()
+	ap, err := redisconn.AutoPipelined(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
 
 func withFallback(t *testing.T) func(Counter) Counter {
 	return func(c Counter) Counter {
@@ -344,14 +356,15 @@ func TestRedisLimiter(t *testing.T) {
 }
 
 // instances returns two Limiters ("instances" of myapi) with their own
-// Redis clients on one Redis and one key prefix: A counts through Fallback,
-// B directly. Any Redis error fails the test.
+// Redis clients on one Redis and one key prefix: A counts through Fallback
+// and its client's autopipeliner (as cmd/myapi does), B directly through
+// its client. Any Redis error fails the test.
 func instances(t *testing.T, cfg Config) (a, b *Limiter) {
 	t.Helper()
 	_, prefix := sharedRedis(t)
 	url := testRedisURL(t)
 	cfg.OnError = func(err error) { t.Errorf("OnError: %v", err) }
-	a = New(cfg, resolver(t), testUserKey, withFallback(t)(newRedisCounter(newTestClient(t, url, generousTimeout), prefix, generousTimeout)))
+	a = New(cfg, resolver(t), testUserKey, withFallback(t)(newRedisCounter(autopipelined(t, newTestClient(t, url, generousTimeout)), prefix, generousTimeout)))
 	b = New(cfg, resolver(t), testUserKey, newRedisCounter(newTestClient(t, url, generousTimeout), prefix, generousTimeout))
 	return a, b
 }
@@ -520,9 +533,15 @@ type drill struct {
 
 const drillRetry = 300 * time.Millisecond
 
-func newDrill(t *testing.T, limit int) *drill {
+// newDrill counts through the client's autopipeliner when batched, as
+// cmd/myapi does, and through the client itself otherwise.
+func newDrill(t *testing.T, limit int, batched bool) *drill {
 	d := &drill{t: t, srv: startRedisServer(t), prefix: randomPrefix(t)}
-	counter := Fallback(NewRedisCounter(newTestClient(t, "redis://"+d.srv.addr(), prodTimeout), d.prefix), FallbackOptions{
+	var cmds redis.Cmdable = newTestClient(t, "redis://"+d.srv.addr(), prodTimeout)
+	if batched {
+		cmds = autopipelined(t, cmds.(*redis.Client))
+	}
+	counter := Fallback(NewRedisCounter(cmds, d.prefix), FallbackOptions{
 		Retry:  drillRetry,
 		OnDown: func(error) { d.downs.Add(1) },
 		OnUp:   func() { d.ups.Add(1) },
@@ -594,7 +613,19 @@ func (d *drill) wantCalls(phase string, downs, ups int32) {
 
 // TestRedisFaultDrill kills the Redis server mid-test and starts it again.
 func TestRedisFaultDrill(t *testing.T) {
-	d := newDrill(t, 3)
+	forBothClients(t, testRedisFaultDrill)
+}
+
+// forBothClients runs a drill through a plain client and through its
+// autopipeliner.
+func forBothClients(t *testing.T, drill func(t *testing.T, batched bool)) {
+	for _, batched := range []bool{false, true} {
+		t.Run(map[bool]string{false: "client", true: "autopipelined"}[batched], func(t *testing.T) { drill(t, batched) })
+	}
+}
+
+func testRedisFaultDrill(t *testing.T, batched bool) {
+	d := newDrill(t, 3, batched)
 
 	d.sendAll("redis up", "203.0.113.1", 200, 200)
 	if n := d.stored("203.0.113.1"); n != 2 {
@@ -634,7 +665,11 @@ func TestRedisFaultDrill(t *testing.T) {
 // TestRedisSlowFallsBack pauses the Redis server (SIGSTOP: connections stay
 // open, nothing answers), so calls time out rather than fail fast.
 func TestRedisSlowFallsBack(t *testing.T) {
-	d := newDrill(t, 3)
+	forBothClients(t, testRedisSlowFallsBack)
+}
+
+func testRedisSlowFallsBack(t *testing.T, batched bool) {
+	d := newDrill(t, 3, batched)
 	d.sendAll("redis up", "203.0.113.1", 200)
 
 	d.srv.signal(syscall.SIGSTOP)

@@ -47,6 +47,25 @@ func Open(url string) (*redis.Client, error) {
 	return redis.NewClient(opt), nil
 }
 
+// AutoPipelined returns the commands surface the cache and the rate limiter
+// use: c's autopipeliner, which sends the commands of concurrent requests
+// to Redis together, one write and one read for a whole batch instead of
+// one each per command. On the 2-core benchmark machine this doubled the
+// throughput of cached reads from Redis and cut their p99 from ~40 ms to
+// ~14 ms (bench/NOTES.md), since round trips, not Redis, were the cost.
+//
+// A batched command does not honour its context's deadline once queued
+// (go-redis's choice); its connection's ReadTimeout and WriteTimeout, short
+// here (see Open), still bound it, so a command waits at most about those
+// plus the batch ahead of it. Closing c stops the autopipeliner too.
+func AutoPipelined(c *redis.Client) (redis.Cmdable, error) {
+	ap, err := c.AutoPipeline()
+	if err != nil {
+		return nil, fmt.Errorf("redis autopipeline: %w", err)
+	}
+	return ap, nil
+}
+
 // Options parses url and applies the short defaults (see Open).
 func Options(url string) (*redis.Options, error) {
 	if url == "" {
