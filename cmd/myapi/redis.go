@@ -27,6 +27,11 @@ type redisConn struct {
 	stop    context.CancelFunc
 }
 
+// Ping asks Redis whether it answers, within ctx (readiness).
+func (r *redisConn) Ping(ctx context.Context) error {
+	return r.Client.Ping(ctx).Err()
+}
+
 // Close stops the health watch and closes the connections.
 func (r *redisConn) Close() {
 	if r == nil {

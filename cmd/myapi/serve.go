@@ -137,8 +137,8 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Auth:     authSvc,
 		Users:    db,
 		Items:    db,
-		Checks:   []httpapi.Check{{Name: "database", Ping: db.Ping}},
-		Metrics:  m,
+		Checks:   readinessChecks(db, rc),
+		Metrics:  requestMetrics(cfg, m),
 		Limiter:  limiter,
 		Tracer:   tp,
 		ErrTrack: tracker,
@@ -147,6 +147,9 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Resets:   db,
 	})
 
+	if !cfg.MetricsEnabled {
+		log.Info("metrics are off (METRICS_ENABLED=false): no /metrics")
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

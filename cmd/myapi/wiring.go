@@ -16,6 +16,7 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/clientip"
 	"myapi/internal/config"
+	"myapi/internal/httpapi"
 	"myapi/internal/jobs"
 	"myapi/internal/logging"
 	"myapi/internal/mail"
@@ -159,4 +160,24 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 		log.Info("email", "smtp", fmt.Sprintf("%s:%d", cfg.SMTPHost, cfg.SMTPPort), "tls", cfg.SMTPTLS)
 	}
 	return q, nil
+}
+
+// readinessChecks are what GET /health/ready asks: the database, and Redis
+// when REDIS_URL is set (myapi serves without it, more slowly, but an
+// operator who configured it wants to know, and the issue asks for it).
+func readinessChecks(db storage.Store, rc *redisConn) []httpapi.Check {
+	checks := []httpapi.Check{{Name: "database", Ping: db.Ping}}
+	if rc != nil {
+		checks = append(checks, httpapi.Check{Name: "redis", Ping: rc.Ping})
+	}
+	return checks
+}
+
+// requestMetrics is what the HTTP layer counts requests with and serves
+// /metrics from: nothing when METRICS_ENABLED is false.
+func requestMetrics(cfg *config.Config, m *metrics.Metrics) *metrics.Metrics {
+	if !cfg.MetricsEnabled {
+		return nil
+	}
+	return m
 }

@@ -82,6 +82,9 @@ type Config struct {
 	CacheTTLSeconds int `env:"CACHE_TTL_SECONDS" envDefault:"60"`
 	// CacheMaxEntries bounds the in-process cache (used without Redis).
 	CacheMaxEntries int `env:"CACHE_MAX_ENTRIES" envDefault:"10000"`
+	// MetricsEnabled false turns Prometheus off: no /metrics and no
+	// per-request counting (the benchmark measures what metrics cost).
+	MetricsEnabled bool `env:"METRICS_ENABLED" envDefault:"true"`
 	// MetricsAddr, when set, serves /metrics on this address only, so it
 	// need not be reachable from the public port.
 	MetricsAddr string `env:"METRICS_ADDR"`
@@ -301,6 +304,9 @@ func (c *Config) validate() error {
 	}
 	if c.CacheMaxEntries < 1 {
 		return fmt.Errorf("CACHE_MAX_ENTRIES: must be at least 1, got %d", c.CacheMaxEntries)
+	}
+	if c.MetricsAddr != "" && !c.MetricsEnabled {
+		return fmt.Errorf("METRICS_ADDR is set but METRICS_ENABLED is false: unset one of them")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
