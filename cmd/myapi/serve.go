@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"time"
 
@@ -16,16 +17,28 @@ import (
 	"myapi/internal/errtrack"
 	"myapi/internal/httpapi"
 	"myapi/internal/jobs"
+	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/storage"
 	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
 
+// logFlushInterval is the longest an INFO log line waits in memory.
+const logFlushInterval = 100 * time.Millisecond
+
 // serve runs the HTTP server until ctx ends, then drains in-flight requests.
 // If ready is not nil, the listening address is sent on it once requests
 // are accepted (tests use it with PORT=0).
 func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, ready chan<- string) error {
+	// A file (stdout, a log file) costs a system call per line: the access
+	// log goes out in batches instead (see logging.Buffered), flushed by
+	// the time serve returns. In-memory writers (tests) stay unbuffered.
+	if f, ok := logOut.(*os.File); ok {
+		buffered := logging.NewBuffered(f, 64<<10, logFlushInterval)
+		defer func() { _ = buffered.Close() }()
+		logOut = buffered
+	}
 	cfg, log, err := loadConfig(getenv, logOut)
 	if err != nil {
 		return err

@@ -9,7 +9,8 @@ import (
 	"log/slog"
 )
 
-// New returns a logger writing to w at level.
+// New returns a logger writing to w at level. If w has a Flush method (a
+// Buffered), it is flushed after every line at WARN or above.
 func New(w io.Writer, json bool, level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
@@ -18,8 +19,11 @@ func New(w io.Writer, json bool, level slog.Level) *slog.Logger {
 	} else {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(contextHandler{h})
+	f, _ := w.(flusher)
+	return slog.New(contextHandler{Handler: h, flush: f})
 }
+
+type flusher interface{ Flush() error }
 
 type attrsKey struct{}
 
@@ -31,20 +35,30 @@ func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 	return context.WithValue(ctx, attrsKey{}, all)
 }
 
-// contextHandler adds the attributes stored by WithAttrs to each record.
-type contextHandler struct{ slog.Handler }
+// contextHandler adds the attributes stored by WithAttrs to each record,
+// and flushes a buffered output after the lines that matter most.
+type contextHandler struct {
+	slog.Handler
+	flush flusher // nil when the output is not buffered
+}
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if attrs, ok := ctx.Value(attrsKey{}).([]slog.Attr); ok {
 		r.AddAttrs(attrs...)
 	}
-	return h.Handler.Handle(ctx, r)
+	err := h.Handler.Handle(ctx, r)
+	if h.flush != nil && r.Level >= slog.LevelWarn {
+		if ferr := h.flush.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return err
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(attrs)}
+	return contextHandler{Handler: h.Handler.WithAttrs(attrs), flush: h.flush}
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+	return contextHandler{Handler: h.Handler.WithGroup(name), flush: h.flush}
 }
