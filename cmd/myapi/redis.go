@@ -24,7 +24,7 @@ type redisConn struct {
 	// redisconn.AutoPipelined); the cache and the limiter use it.
 	Commands redis.Cmdable
 	Breaker  *redisconn.Breaker
-	stop    context.CancelFunc
+	stop     context.CancelFunc
 }
 
 // Ping asks Redis whether it answers, within ctx (readiness).
