@@ -66,17 +66,21 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // request through) or makes one, echoes it, and puts it in every log line.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		id := r.Header.Get(headerRequestID)
 		if !validRequestID(id) {
 			var b [12]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()[headerRequestID] = []string{id}
 		ctx := logging.WithAttrs(r.Context(), slog.String("request_id", id))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// headerRequestID is X-Request-ID spelt as http.Header stores it, so that
+// reading and setting it on every request converts nothing.
+const headerRequestID = "X-Request-Id"
 
 // validRequestID accepts short printable ASCII ids, so a header cannot
 // inject lines or megabytes into the logs.
@@ -153,11 +157,13 @@ func recoverPanic(log *slog.Logger) func(http.Handler) http.Handler {
 // securityHeaders sets the headers every API response should carry.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One allocation for the four values instead of one per Set.
+		v := []string{"nosniff", "DENY", "no-referrer", "same-origin"}
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h["X-Content-Type-Options"] = v[0:1:1]
+		h["X-Frame-Options"] = v[1:2:2]
+		h["Referrer-Policy"] = v[2:3:3]
+		h["Cross-Origin-Opener-Policy"] = v[3:4:4]
 		next.ServeHTTP(w, r)
 	})
 }

@@ -190,14 +190,24 @@ func (l *Limiter) check(w http.ResponseWriter, key string, limit int, kind strin
 // requests is shown, unless force.
 func setHeaders(h http.Header, d decision, force bool) {
 	if !force {
-		if prev, err := strconv.Atoi(h.Get(HeaderRemaining)); err == nil && prev < d.remaining {
-			return
+		if prev := h[keyRemaining]; len(prev) == 1 {
+			if n, err := strconv.Atoi(prev[0]); err == nil && n < d.remaining {
+				return
+			}
 		}
 	}
-	h.Set(HeaderLimit, strconv.Itoa(d.limit))
-	h.Set(HeaderRemaining, strconv.Itoa(d.remaining))
-	h.Set(HeaderReset, strconv.Itoa(max(1, int(math.Ceil(d.reset.Seconds())))))
+	// On every request: canonical keys and one backing array, rather than
+	// three Header.Set calls that each convert the name and allocate.
+	v := []string{strconv.Itoa(d.limit), strconv.Itoa(d.remaining), strconv.Itoa(max(1, int(math.Ceil(d.reset.Seconds()))))}
+	h[keyLimit], h[keyRemaining], h[keyReset] = v[0:1:1], v[1:2:2], v[2:3:3]
 }
+
+// The RateLimit-* names as http.Header stores them.
+var (
+	keyLimit     = http.CanonicalHeaderKey(HeaderLimit)
+	keyRemaining = http.CanonicalHeaderKey(HeaderRemaining)
+	keyReset     = http.CanonicalHeaderKey(HeaderReset)
+)
 
 type problem struct {
 	Title  string `json:"title"`
