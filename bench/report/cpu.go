@@ -13,17 +13,18 @@ import (
 // cpuSample is one line of run.sh's results/cpu-samples.txt: cumulative
 // jiffies of the whole machine and of the processes of interest.
 type cpuSample struct {
-	ms                                 float64 // epoch milliseconds
-	busy, steal, postgres, server, wrk float64
+	ms                                        float64 // epoch milliseconds
+	busy, steal, postgres, server, wrk, redis float64
 }
 
 // CPUUse is how many cores each party used, on average, during one recorded
-// wrk run: the server under test, PostgreSQL, wrk, and everything else on the
-// machine ("other": other users' builds and tests, the scripts, the kernel's
-// softirq work that is not charged to a process), plus the hypervisor's steal.
+// wrk run: the server under test, PostgreSQL, Redis (every redis-server
+// process), wrk, and everything else on the machine ("other": other users'
+// builds and tests, the scripts, the kernel's softirq work that is not
+// charged to a process), plus the hypervisor's steal.
 type CPUUse struct {
-	Server, Postgres, Wrk, Other, Steal float64
-	Seconds                             float64
+	Server, Postgres, Redis, Wrk, Other, Steal float64
+	Seconds                                    float64
 }
 
 // cpuAccounting maps "run/scenario" (run = the JSON file's base name, e.g.
@@ -81,11 +82,12 @@ func loadCPU(dir string) (cpuAccounting, error) {
 		u := CPUUse{
 			Server:   per(a.server, b.server),
 			Postgres: per(a.postgres, b.postgres),
+			Redis:    per(a.redis, b.redis),
 			Wrk:      per(a.wrk, b.wrk),
 			Steal:    per(a.steal, b.steal),
 			Seconds:  secs,
 		}
-		u.Other = per(a.busy, b.busy) - u.Server - u.Postgres - u.Wrk
+		u.Other = per(a.busy, b.busy) - u.Server - u.Postgres - u.Redis - u.Wrk
 		if u.Other < 0 {
 			u.Other = 0 // sampling skew between /proc/stat and the processes
 		}
@@ -120,11 +122,13 @@ func readSamples(path string) ([]cpuSample, float64, error) {
 			}
 			continue
 		}
+		// epoch_ms busy steal postgres server wrk [redis]: samples of
+		// sittings before the redis column have six fields.
 		fl := strings.Fields(line)
-		if len(fl) != 6 {
+		if len(fl) != 6 && len(fl) != 7 {
 			continue
 		}
-		var v [6]float64
+		var v [7]float64
 		ok := true
 		for i, s := range fl {
 			x, err := strconv.ParseFloat(s, 64)
@@ -135,7 +139,7 @@ func readSamples(path string) ([]cpuSample, float64, error) {
 			v[i] = x
 		}
 		if ok {
-			out = append(out, cpuSample{ms: v[0], busy: v[1], steal: v[2], postgres: v[3], server: v[4], wrk: v[5]})
+			out = append(out, cpuSample{ms: v[0], busy: v[1], steal: v[2], postgres: v[3], server: v[4], wrk: v[5], redis: v[6]})
 		}
 	}
 	return out, tck, sc.Err()

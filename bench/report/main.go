@@ -184,6 +184,7 @@ type Meta struct {
 	Wrk         string            `json:"wrk"`
 	Python      string            `json:"python"`
 	Postgres    string            `json:"postgres"`
+	Redis       string            `json:"redis"`
 	GitRev      string            `json:"git_rev"`
 	Command     string            `json:"command"`
 	Knobs       map[string]string `json:"knobs"`
@@ -235,18 +236,22 @@ type sitting struct {
 	meta                   Meta
 	baseline, seed, myapi  *Run
 	myapiNoCache           *Run
+	myapiRedis             *Run // REDIS_PASS: cache and rate limits in Redis
 	myapiExtra, seedExtra  *Extra
+	redisExtra             *RedisExtra
+	obs                    *ObsAB // OBS_AB_ROUNDS: metrics + logging ON vs OFF
 	bcrypt                 *BcryptTiming
 	cpu                    cpuAccounting
 	hasMeta                bool
 	baselineFile, seedFile string
 	myapiFile, noCacheFile string
+	redisFile              string
 	notes                  string
 }
 
 func load(dir string) (*sitting, error) {
 	s := &sitting{baselineFile: "go-baseline.json", seedFile: "fastapi-seed-1w.json", myapiFile: "myapi-pg.json",
-		noCacheFile: "myapi-pg-nocache.json"}
+		noCacheFile: "myapi-pg-nocache.json", redisFile: "myapi-pg-redis.json"}
 	var err error
 	if s.hasMeta, err = readJSON(filepath.Join(dir, "meta.json"), &s.meta); err != nil {
 		return nil, err
@@ -254,7 +259,8 @@ func load(dir string) (*sitting, error) {
 	for _, t := range []struct {
 		file string
 		dst  **Run
-	}{{s.baselineFile, &s.baseline}, {s.seedFile, &s.seed}, {s.myapiFile, &s.myapi}, {s.noCacheFile, &s.myapiNoCache}} {
+	}{{s.baselineFile, &s.baseline}, {s.seedFile, &s.seed}, {s.myapiFile, &s.myapi}, {s.noCacheFile, &s.myapiNoCache},
+		{s.redisFile, &s.myapiRedis}} {
 		var r Run
 		ok, err := readJSON(filepath.Join(dir, t.file), &r)
 		if err != nil {
@@ -277,11 +283,36 @@ func load(dir string) (*sitting, error) {
 			*t.dst = &e
 		}
 	}
+	var re RedisExtra
+	ok, err := readJSON(filepath.Join(dir, "myapi-redis-extra.json"), &re)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		s.redisExtra = &re
+	}
+	var ab ObsAB
+	if ok, err = readJSON(filepath.Join(dir, "myapi-obs-ab.json"), &ab); err != nil {
+		return nil, err
+	}
+	if ok {
+		for i := range ab.Runs {
+			var r Run
+			found, err := readJSON(filepath.Join(dir, filepath.Base(ab.Runs[i].File)), &r)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				ab.Runs[i].run = &r
+			}
+		}
+		s.obs = &ab
+	}
 	if s.cpu, err = loadCPU(dir); err != nil {
 		return nil, err
 	}
 	var b BcryptTiming
-	ok, err := readJSON(filepath.Join(dir, "bcrypt.json"), &b)
+	ok, err = readJSON(filepath.Join(dir, "bcrypt.json"), &b)
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +363,8 @@ type judgement struct {
 func verdict(j judgement) string {
 	v := "**not met**"
 	switch {
+	case j.met == nil && j.measured != "":
+		return "not judged" // measured, but not what the target is about (see the note)
 	case j.met == nil:
 		return "not measured"
 	case *j.met:
@@ -372,6 +405,8 @@ func (s *sitting) runKey(r *Run) string {
 		return strings.TrimSuffix(s.myapiFile, ".json")
 	case s.myapiNoCache:
 		return strings.TrimSuffix(s.noCacheFile, ".json")
+	case s.myapiRedis:
+		return strings.TrimSuffix(s.redisFile, ".json")
 	}
 	return ""
 }
@@ -493,6 +528,9 @@ func (s *sitting) targets() []judgement {
 		}
 		js = append(js, j)
 	}
+	// issue 3, point 5: cached reads from Redis; issue 4, point 7: metrics + logging
+	js = append(js, s.redisTargets()...)
+	js = append(js, s.obsTarget())
 	return js
 }
 
@@ -550,7 +588,11 @@ func (s *sitting) markdown() string {
 			p("; CPUs %d %% idle just before the first target", *m.IdleBefore)
 		}
 		p("\n")
-		p("- **Software**: %s; %s; %s; %s\n", m.Go, m.Wrk, m.Python, m.Postgres)
+		p("- **Software**: %s; %s; %s; %s", m.Go, m.Wrk, m.Python, m.Postgres)
+		if m.Redis != "" {
+			p("; %s", m.Redis)
+		}
+		p("\n")
 		if m.GitRev != "" {
 			p("- **myapi revision**: %s\n", m.GitRev)
 		}
@@ -573,7 +615,7 @@ func (s *sitting) markdown() string {
 	p("> own notes report ±10 %% for the 1-worker FastAPI server and up to ±2× for 2 workers). Only the\n")
 	p("> **ratios within one sitting** are meaningful, and even they are single measurements.\n\n")
 
-	p("## Targets (issue 2, point 12)\n\n")
+	p("## Targets (issue 2, point 12; issue 3, point 5; issue 4, point 7)\n\n")
 	p("| target | measured | goal | verdict |\n|---|---|---|---|\n")
 	for _, j := range s.targets() {
 		j.noisy = strings.Contains(j.note, "other processes took")
@@ -586,7 +628,8 @@ func (s *sitting) markdown() string {
 		}
 		p("| %s | %s | %s | %s |\n", j.what, meas, j.goal, verdict(j))
 	}
-	p("\nA ratio counts as met only if myapi's run had no non-2xx answers and no wrk timeouts.\n")
+	p("\nA ratio counts as met only if myapi's run had no non-2xx answers and no wrk timeouts (in the ON/OFF\n")
+	p("row: none of the runs). \"Not judged\": measured, but the note says why it is not what the target is about.\n")
 	if len(s.cpu) > 0 {
 		p("A run during which processes outside the benchmark took ≥ %.2f of the %d cores is flagged above (\"noisy run\") and in bold below.\n", noiseCores, max(s.meta.NProc, 1))
 	}
@@ -596,7 +639,7 @@ func (s *sitting) markdown() string {
 	if len(s.cpu) > 0 {
 		p("The last column is the average number of cores each party used during the recorded run, from\n")
 		p("`/proc` sampled every second (`results/cpu-samples.txt`): the server under test, PostgreSQL\n")
-		p("(all its processes), wrk, and everything else on the machine (other users' work, the\n")
+		p("(all its processes), Redis (every redis-server process on the machine), wrk, and everything else (other users' work, the\n")
 		p("sampler, unattributed kernel time). The machine has %d; what \"other\" takes, the benchmark lacks.\n\n", max(s.meta.NProc, 1))
 	}
 	targets := []struct {
@@ -607,6 +650,7 @@ func (s *sitting) markdown() string {
 		{"FastAPI seed, 1 uvicorn worker", s.seed},
 		{"myapi on PostgreSQL", s.myapi},
 		{"myapi, response cache off", s.myapiNoCache},
+		{"myapi, cache and rate limits in Redis", s.myapiRedis},
 	}
 	for _, t := range targets {
 		if t.run != nil {
@@ -619,10 +663,13 @@ func (s *sitting) markdown() string {
 		p("item_get and items_list rows measure cache hits. The seed has no cache. The \"response cache off\"\n")
 		p("rows are a second myapi process with `CACHE_TTL_SECONDS=0`: the database path.\n")
 	}
+	if r := s.redisParagraph(); r != "" {
+		p("\n%s", r)
+	}
 	p("\n")
 	for _, sc := range scenarioTitles {
 		p("### %s\n\n", sc.title)
-		p("| target | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | myapi ÷ this | CPU cores: server / PG / wrk / other |\n")
+		p("| target | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | myapi ÷ this | CPU cores: server / PG / redis / wrk / other |\n")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		my := s.myapi.get(sc.name)
 		for _, t := range targets {
@@ -631,8 +678,8 @@ func (s *sitting) markdown() string {
 				if t.run != nil && sc.name != "health" && t.run == s.baseline {
 					continue // the baseline only has /health
 				}
-				if t.run == s.myapiNoCache {
-					continue // only the cached scenarios are run with the cache off
+				if t.run == s.myapiNoCache || t.run == s.myapiRedis {
+					continue // only some scenarios are run with the cache off or in Redis
 				}
 				p("| %s | | – | | | | | | | | |\n", t.label)
 				continue
@@ -642,13 +689,16 @@ func (s *sitting) markdown() string {
 				continue
 			}
 			ratio := ""
-			if t.run != s.myapi && t.run != s.myapiNoCache && my.ok() && *x.RPS > 0 {
+			if t.run != s.myapi && t.run != s.myapiNoCache && t.run != s.myapiRedis && my.ok() && *x.RPS > 0 {
 				ratio = fmt.Sprintf("%.2f×", *my.RPS / *x.RPS)
 			}
 			if t.run == s.myapiNoCache {
 				if f := s.seed.get(sc.name); f.ok() && *f.RPS > 0 {
 					ratio = fmt.Sprintf("(%.1f× the seed)", *x.RPS / *f.RPS)
 				}
+			}
+			if t.run == s.myapiRedis {
+				ratio = s.redisRatio(sc.name, x)
 			}
 			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s | %s |\n", t.label, x.Connections, rps(*x.RPS),
 				ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Latency.Max), x.non2xx(), x.sockErrs(), ratio,
@@ -662,7 +712,7 @@ func (s *sitting) markdown() string {
 		p("Logins (wrk, %s connections, POST /auth/login, bcrypt cost 12) and, at the same time, a paced\n", conns(e.MixedLogin))
 		p("health probe (wrk, %s connections, each pausing between requests; see `HEALTH_DELAY_MS`).\n", conns(e.MixedHealth))
 		p("The idle row is the same probe with nothing else running.\n\n")
-		p("| run | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | CPU cores: server / PG / wrk / other |\n")
+		p("| run | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | CPU cores: server / PG / redis / wrk / other |\n")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range []struct {
 			label, key string
@@ -685,6 +735,8 @@ func (s *sitting) markdown() string {
 		}
 		p("\n")
 	}
+
+	p("%s", s.obsSection())
 
 	p("## Memory and logs\n\n")
 	p("| server | peak RSS (VmHWM) | RSS at end | threads | log lines | log by level | responses by status (log) | exit |\n")
@@ -737,14 +789,14 @@ func (s *sitting) markdown() string {
 	return b.String()
 }
 
-// cpuCell is "server / PG / wrk / other" cores during one run, with the
-// hypervisor's steal added when there was any.
+// cpuCell is "server / PG / redis / wrk / other" cores during one run, with
+// the hypervisor's steal added when there was any.
 func (s *sitting) cpuCell(run, scenario string) string {
 	u, ok := s.cpu.get(run, scenario)
 	if !ok {
 		return "–"
 	}
-	c := fmt.Sprintf("%.2f / %.2f / %.2f / %.2f", u.Server, u.Postgres, u.Wrk, u.Other)
+	c := fmt.Sprintf("%.2f / %.2f / %.2f / %.2f / %.2f", u.Server, u.Postgres, u.Redis, u.Wrk, u.Other)
 	if u.Steal >= 0.01 {
 		c += fmt.Sprintf(" (+%.2f steal)", u.Steal)
 	}
