@@ -416,8 +416,8 @@ func (s *sitting) obsSection() string {
 	on, off := ab.Arms["on"], ab.Arms["off"]
 	p("Two myapi processes ran side by side on the same database: **ON** (port %d, `%s`, its JSON access log\n", on.Port, on.Settings)
 	p("to a file, as in the main run) and **OFF** (port %d, `%s`: no /metrics endpoint, no per-request\n", off.Port, off.Settings)
-	p("metrics middleware, no INFO access-log line). The `%s` runs alternated between them, ON then OFF in each\n", ab.scenario())
-	p("round, so that slow drift in the machine's noise hits both alike. Before the runs GET /metrics answered %d on ON\n", on.MetricsStatus)
+	p("metrics middleware, no INFO access-log line). The `%s` runs alternated between them, ON first in odd rounds\n", ab.scenario())
+	p("and OFF first in even ones (ABBA), so that slow drift in the machine's noise hits both alike. Before the runs GET /metrics answered %d on ON\n", on.MetricsStatus)
 	p("and %d on OFF; over the pass ON wrote %d log lines and OFF %d.\n\n", off.MetricsStatus, on.LogLines, off.LogLines)
 	p("| run | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | CPU cores: server / PG / redis / wrk / other |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
