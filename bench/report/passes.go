@@ -280,12 +280,11 @@ func (ab *ObsAB) result(r *ObsRun) *Scenario {
 // obsSummary is the A/B's arithmetic: cost = 1 − mean ON req/s ÷ mean OFF
 // req/s, over the runs that have a result.
 type obsSummary struct {
-	onMean, offMean, cost   float64
-	onP99, offP99           float64 // mean p99 of each arm
-	nOn, nOff               int
-	roundCosts              []roundCost // rounds with both runs
-	unclean                 []string    // runs with non-2xx or timeouts
-	onRuns, offRuns, rounds int
+	onMean, offMean, cost float64
+	onP99, offP99         float64 // mean p99 of each arm
+	nOn, nOff             int
+	roundCosts            []roundCost // rounds with both runs
+	unclean               []string    // runs with non-2xx or timeouts
 }
 
 type roundCost struct {
