@@ -132,7 +132,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		return err
 	}
 	defer stopCache()
-	limiter, err := newLimiter(cfg, authSvc, m, rc, log)
+	limiter, err := newLimiter(cfg, m, rc, log)
 	if err != nil {
 		return err
 	}

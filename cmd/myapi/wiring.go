@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -80,7 +78,7 @@ func newAuthService(cfg *config.Config, db storage.Store) (*auth.Service, error)
 // rejections in m.
 // With Redis, limits are counted there (shared by every instance), falling
 // back to in-process counting while it does not answer.
-func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics, rc *redisConn, log *slog.Logger) (*ratelimit.Limiter, error) {
+func newLimiter(cfg *config.Config, m *metrics.Metrics, rc *redisConn, log *slog.Logger) (*ratelimit.Limiter, error) {
 	trusted, err := clientip.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -93,21 +91,11 @@ func newLimiter(cfg *config.Config, svc *auth.Service, m *metrics.Metrics, rc *r
 	if err := m.Registry().Register(rejected); err != nil {
 		return nil, fmt.Errorf("register rate-limit metric: %w", err)
 	}
-	userKey := func(r *http.Request) string {
-		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return ""
-		}
-		if id, ok := svc.AccessTokenUser(strings.TrimSpace(token)); ok {
-			return "user:" + strconv.FormatInt(id, 10)
-		}
-		return ""
-	}
 	return ratelimit.New(ratelimit.Config{
 		PerMinute:      cfg.RateLimitPerMinute,
 		LoginPerMinute: cfg.LoginRateLimitPerMinute,
 		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
-	}, clientip.New(trusted), userKey, limitCounter(rc, log)), nil
+	}, clientip.New(trusted), httpapi.RateLimitKey, limitCounter(rc, log)), nil
 }
 
 // limitCounter is where rate limits count: Redis when configured (nil

@@ -244,14 +244,17 @@ func (s *Service) RevokeAllSessions(ctx context.Context, userID int64) error {
 
 // Authenticate resolves an access token to its active user.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*users.User, error) {
-	claims, err := s.tokens.Parse(accessToken, TypeAccess)
+	userID, err := s.AccessTokenUser(accessToken)
 	if err != nil {
 		return nil, err
 	}
-	userID, err := claims.UserID()
-	if err != nil {
-		return nil, err
-	}
+	return s.ActiveUser(ctx, userID)
+}
+
+// ActiveUser is the second half of Authenticate, for a caller that has
+// already checked the access token (AccessTokenUser): the user it names,
+// ErrInvalidToken if that user is gone, ErrInactive if deactivated.
+func (s *Service) ActiveUser(ctx context.Context, userID int64) (*users.User, error) {
 	u, err := s.users.UserByID(ctx, userID)
 	if errors.Is(err, users.ErrNotFound) {
 		return nil, ErrInvalidToken
@@ -265,14 +268,14 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*users.
 }
 
 // AccessTokenUser returns the user id of a valid access token without
-// looking the user up: cheap enough to key a rate limit by user.
-func (s *Service) AccessTokenUser(token string) (int64, bool) {
+// looking the user up (ErrInvalidToken otherwise): the first half of
+// Authenticate, cheap enough to key a rate limit by user.
+func (s *Service) AccessTokenUser(token string) (int64, error) {
 	claims, err := s.tokens.Parse(token, TypeAccess)
 	if err != nil {
-		return 0, false
+		return 0, err
 	}
-	id, err := claims.UserID()
-	return id, err == nil
+	return claims.UserID()
 }
 
 // HashPassword hashes a new password for storage.

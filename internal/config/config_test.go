@@ -56,6 +56,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"CACHE_TTL_SECONDS", cfg.CacheTTLSeconds, 60},
 		{"CACHE_MAX_ENTRIES", cfg.CacheMaxEntries, 10000},
 		{"METRICS_ADDR", cfg.MetricsAddr, ""},
+		{"METRICS_ENABLED", cfg.MetricsEnabled, true},
 		{"LOG_LEVEL", cfg.LogLevel, "INFO"},
 		{"BCRYPT_COST", cfg.BcryptCost, 12},
 		{"AUTO_MIGRATE", cfg.AutoMigrate, true},
@@ -85,7 +86,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"LOGIN_RATE_LIMIT_PER_MINUTE": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "REQUEST_TIMEOUT": "5s",
 		"JOBS_WORKERS": "0", "JOBS_CLEANUP_INTERVAL": "10m", "PASSWORD_RESET_EXPIRE_MINUTES": "15",
 		"SMTP_HOST": "mail", "SMTP_PORT": "465", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
-		"SMTP_FROM": "shop@example.com", "SMTP_TLS": "TLS",
+		"SMTP_FROM": "shop@example.com", "SMTP_TLS": "TLS", "METRICS_ENABLED": "false",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)

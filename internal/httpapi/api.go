@@ -86,7 +86,7 @@ func New(cfg Config, deps Deps) http.Handler {
 
 	r := chi.NewMux()
 	r.Use(middlewares(cfg, deps.Log, deps.Metrics, deps.Tracer, deps.ErrTrack)...)
-	r.Use(rateLimits(deps.Limiter))
+	r.Use(parseBearer(deps.Auth), rateLimits(deps.Limiter))
 	if deps.Metrics != nil && !cfg.HideMetrics {
 		r.Handle("/metrics", deps.Metrics.Handler())
 	}

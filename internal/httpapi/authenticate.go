@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -27,12 +29,16 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			next(ctx)
 			return
 		}
-		token, ok := bearerToken(ctx.Header("Authorization"))
+		b, ok := ctx.Context().Value(bearerKey{}).(*bearer)
 		if !ok {
 			writeHumaErr(api, ctx, errUnauthorized(msgNotAuthenticated))
 			return
 		}
-		u, err := s.Auth.Authenticate(ctx.Context(), token)
+		err := b.err
+		var u *users.User
+		if err == nil {
+			u, err = s.Auth.ActiveUser(ctx.Context(), b.userID)
+		}
 		switch {
 		case errors.Is(err, auth.ErrInvalidToken):
 			writeHumaErr(api, ctx, errUnauthorized(msgBadCredentials))
@@ -47,6 +53,44 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		setUserID(ctx.Context(), u.ID)
 		next(huma.WithValue(ctx, currentUserKey{}, u))
 	}
+}
+
+type bearerKey struct{}
+
+// bearer is a request's access token, checked once by parseBearer for
+// both the rate limiter (which keys limits by user) and authenticate
+// (which loads the user): parsing a JWT is most of what a cheap
+// authenticated request costs.
+type bearer struct {
+	userID int64
+	err    error // auth.ErrInvalidToken unless the token is a valid access token
+}
+
+// parseBearer checks the "Authorization: Bearer …" token, if any, and
+// leaves the result in the request context.
+func parseBearer(a *auth.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok || a == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			id, err := a.AccessTokenUser(token)
+			ctx := context.WithValue(r.Context(), bearerKey{}, &bearer{userID: id, err: err})
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// RateLimitKey is the key for ratelimit.New: "user:<id>" for a request
+// with a valid access token, so each user has their own limit, and ""
+// (the client IP) otherwise.
+func RateLimitKey(r *http.Request) string {
+	if b, ok := r.Context().Value(bearerKey{}).(*bearer); ok && b.err == nil {
+		return "user:" + strconv.FormatInt(b.userID, 10)
+	}
+	return ""
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer …" header.

@@ -108,14 +108,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	}
 	var limiter *ratelimit.Limiter
 	if opts.limits.PerMinute > 0 || opts.limits.LoginPerMinute > 0 {
-		limiter = ratelimit.New(opts.limits, nil, func(r *http.Request) string {
-			if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-				if id, ok := svc.AccessTokenUser(tok); ok {
-					return "user:" + itoa(id)
-				}
-			}
-			return ""
-		}, nil)
+		limiter = ratelimit.New(opts.limits, nil, httpapi.RateLimitKey, nil)
 	}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        "My API",

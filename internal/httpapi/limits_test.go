@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -52,6 +53,26 @@ func TestRateLimits(t *testing.T) {
 			t.Error("the 6th anonymous request in a minute was not refused")
 		}
 		e.expect(t, http.StatusTooManyRequests, request{Method: "GET", Path: "/items/"})
+	})
+	// The token is checked once (parseBearer) for the limiter and for
+	// authentication; only a valid access token earns a limit of its own.
+	t.Run("a valid access token has its own limit, other tokens count against the IP", func(t *testing.T) {
+		ctx := context.Background()
+		if _, err := e.Auth.Register(ctx, "limited@example.com", "limited", "password123"); err != nil {
+			t.Fatal(err)
+		}
+		_, pair, err := e.Auth.Login(ctx, "limited", "password123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// This IP used up its 5 requests in the subtest before.
+		res := e.expect(t, http.StatusOK, request{Method: "GET", Path: "/users/me", Token: pair.AccessToken})
+		if got := res.Header.Get("RateLimit-Remaining"); got != "4" {
+			t.Errorf("the user's first request: RateLimit-Remaining %q, want 4", got)
+		}
+		for _, token := range []string{"not-a-token", pair.RefreshToken, pair.AccessToken + "x"} {
+			e.expect(t, http.StatusTooManyRequests, request{Method: "GET", Path: "/users/me", Token: token})
+		}
 	})
 	// A 429 is decided before routing, so it is counted under route
 	// "unmatched" (and by kind in myapi_rate_limit_rejections_total).
