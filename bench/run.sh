@@ -29,7 +29,7 @@
 #   NOISE_MAX=0.25 RETRIES=2 (with SPLIT_SCENARIOS=1: repeat a run disturbed by other processes);
 #   REDIS_PASS=1 REDIS_PORT=16379 (health, item_get, items_list on myapi with REDIS_URL pointing at a
 #   private redis-server started on that port; 0 skips it);
-#   OBS_AB_ROUNDS=2 MYAPI_PORT_OFF=18101 (rounds of health ON, OFF on two myapi processes at once,
+#   OBS_AB_ROUNDS=4 MYAPI_PORT_OFF=18101 (rounds of health ON, OFF on two myapi processes at once,
 #   the OFF one on MYAPI_PORT_OFF with METRICS_ENABLED=false LOG_LEVEL=WARNING; 0 skips it)
 set -euo pipefail
 START_S=$(date +%s)
@@ -80,7 +80,7 @@ NOISE_MAX=${NOISE_MAX:-0.25}; RETRIES=${RETRIES:-2}
 REDIS_PASS=${REDIS_PASS:-1}; REDIS_PORT=${REDIS_PORT:-16379}
 # OBS_AB_ROUNDS=N: N rounds of GET /health alternated between two myapi processes, metrics and
 # INFO logging on (MYAPI_PORT) and off (MYAPI_PORT_OFF); 0 skips it.
-OBS_AB_ROUNDS=${OBS_AB_ROUNDS:-2}; MYAPI_PORT_OFF=${MYAPI_PORT_OFF:-18101}
+OBS_AB_ROUNDS=${OBS_AB_ROUNDS:-4}; MYAPI_PORT_OFF=${MYAPI_PORT_OFF:-18101}
 unset SCENARIOS TARGET_NAME ITEMS_PATH # bench.sh knobs that must not leak between targets
 
 log() { echo "[run $(date +%T)] $*" >&2; }

@@ -54,6 +54,10 @@ type envOptions struct {
 	wrapItems func(items.Store) items.Store
 	// quiet drops the logs below warnings (benchmarks).
 	quiet bool
+	// logOut, if set, receives the JSON logs instead of env.Logs.
+	logOut io.Writer
+	// noMetrics leaves metrics out, as METRICS_ENABLED=false does.
+	noMetrics bool
 }
 
 // forEachEngine runs fn against a fresh server on every available engine.
@@ -110,6 +114,14 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	if opts.limits.PerMinute > 0 || opts.limits.LoginPerMinute > 0 {
 		limiter = ratelimit.New(opts.limits, nil, httpapi.RateLimitKey, nil)
 	}
+	var logOut io.Writer = logs
+	if opts.logOut != nil {
+		logOut = opts.logOut
+	}
+	var m *metrics.Metrics
+	if !opts.noMetrics {
+		m = metrics.New("test", "abc123")
+	}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        "My API",
 		Version:        "test",
@@ -118,12 +130,12 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
 	}, httpapi.Deps{
-		Log:     logging.New(logs, true, logLevel),
+		Log:     logging.New(logOut, true, logLevel),
 		Auth:    svc,
 		Users:   db,
 		Items:   itemStore,
 		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
-		Metrics: metrics.New("test", "abc123"),
+		Metrics: m,
 		Limiter: limiter,
 		Cache:   opts.cache,
 	})
