@@ -73,7 +73,10 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header()[headerRequestID] = []string{id}
+		// The access log's requestInfo travels in the same new context:
+		// one copy of the request instead of two.
 		ctx := logging.WithAttrs(r.Context(), slog.String("request_id", id))
+		ctx = context.WithValue(ctx, requestInfoKey{}, &requestInfo{})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -101,8 +104,11 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w, start: time.Now()}
-			info := &requestInfo{}
-			r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+			info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo)
+			if !ok { // requestID did not run (it always does in New)
+				info = &requestInfo{}
+				r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+			}
 			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.WriteHeader(http.StatusOK)
@@ -115,7 +121,15 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			if sw.status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			ctx := r.Context()
+			if !log.Enabled(ctx, level) {
+				return
+			}
+			// A record of our own rather than log.LogAttrs, which also
+			// records the caller (runtime.Callers) for a source location
+			// this line never shows: ~10 % of the line's cost.
+			rec := slog.NewRecord(time.Now(), level, "request", 0)
+			rec.AddAttrs(
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.String("path", r.URL.Path),
@@ -123,11 +137,11 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Float64("duration_ms", float64(time.Since(sw.start).Microseconds())/1000),
 				slog.Int("bytes", sw.bytes),
 				slog.String("remote", r.RemoteAddr),
-			}
+			)
 			if info.userID != 0 {
-				attrs = append(attrs, slog.Int64("user_id", info.userID))
+				rec.AddAttrs(slog.Int64("user_id", info.userID))
 			}
-			log.LogAttrs(r.Context(), level, "request", attrs...)
+			_ = log.Handler().Handle(ctx, rec)
 		})
 	}
 }
