@@ -91,7 +91,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	}
 	var db storage.Store
 	if opts.dbURL != "" {
-		db = openShared(t, opts.dbURL)
+		db = testdb.Open(t, opts.dbURL)
 	} else {
 		db = engine.Open(t)
 	}
@@ -140,23 +140,6 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		Cache:   opts.cache,
 	})
 	return &env{DB: db, Auth: svc, Tokens: tokens, Logs: logs, Handler: handler}
-}
-
-// openShared opens (and migrates, if needed) the database at url, closed
-// at the end of t; several servers may open one url.
-func openShared(t testing.TB, url string) storage.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := storage.Open(ctx, url, storage.Options{PoolSize: 2, MaxOverflow: 8})
-	if err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := storage.MigrateUp(ctx, db); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return db
 }
 
 // response is what a request got back.

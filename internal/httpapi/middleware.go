@@ -104,11 +104,6 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w, start: time.Now()}
-			info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo)
-			if !ok { // requestID did not run (it always does in New)
-				info = &requestInfo{}
-				r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
-			}
 			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.WriteHeader(http.StatusOK)
@@ -138,7 +133,8 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Int("bytes", sw.bytes),
 				slog.String("remote", r.RemoteAddr),
 			)
-			if info.userID != 0 {
+			// requestID (outside this layer) put requestInfo in the context.
+			if info, _ := ctx.Value(requestInfoKey{}).(*requestInfo); info != nil && info.userID != 0 {
 				rec.AddAttrs(slog.Int64("user_id", info.userID))
 			}
 			_ = log.Handler().Handle(ctx, rec)

@@ -16,8 +16,7 @@ import (
 // of INFO lines.
 type Buffered struct {
 	mu   sync.Mutex
-	buf  *bufio.Writer
-	err  error // the first write error, kept until Close reports it
+	buf  *bufio.Writer // its first write error sticks: later writes and flushes return it
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
@@ -41,24 +40,14 @@ func NewBuffered(w io.Writer, size int, interval time.Duration) *Buffered {
 func (b *Buffered) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	if err != nil && b.err == nil {
-		b.err = err
-	}
-	return n, err
+	return b.buf.Write(p)
 }
 
 // Flush writes out what the buffer holds.
 func (b *Buffered) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.buf.Flush(); err != nil {
-		if b.err == nil {
-			b.err = err
-		}
-		return err
-	}
-	return nil
+	return b.buf.Flush()
 }
 
 // Close stops the periodic flush and writes out what is left. It returns
@@ -68,10 +57,7 @@ func (b *Buffered) Close() error {
 		close(b.stop)
 		<-b.done
 	})
-	_ = b.Flush()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.err
+	return b.Flush()
 }
 
 func (b *Buffered) flushEvery(interval time.Duration) {

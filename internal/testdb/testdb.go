@@ -54,14 +54,16 @@ func sqliteURL(t testing.TB) string {
 }
 
 func openSQLite(t testing.TB) storage.Store {
-	return openMigrated(t, sqliteURL(t))
+	return Open(t, sqliteURL(t))
 }
 
 func openPostgres(t testing.TB) storage.Store {
-	return openMigrated(t, postgresSchemaURL(t))
+	return Open(t, postgresSchemaURL(t))
 }
 
-func openMigrated(t testing.TB, url string) storage.Store {
+// Open opens the database at url, migrated, closed at the end of t;
+// several servers (or tests) may open one url.
+func Open(t testing.TB, url string) storage.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
