@@ -7,20 +7,34 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 )
 
 // New returns a logger writing to w at level. If w has a Flush method (a
 // Buffered), it is flushed after every line at WARN or above.
 func New(w io.Writer, json bool, level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	if json {
-		h = slog.NewJSONHandler(w, opts)
-	} else {
-		h = slog.NewTextHandler(w, opts)
-	}
 	f, _ := w.(flusher)
-	return slog.New(contextHandler{Handler: h, flush: f})
+	if !json {
+		return slog.New(contextHandler{Handler: slog.NewTextHandler(w, opts), flush: f})
+	}
+	// slog's handler and the fast JSON path write through one lock, so
+	// their lines never interleave, even on a writer that is not safe for
+	// concurrent use.
+	lw := &lockedWriter{w: w}
+	return slog.New(contextHandler{Handler: slog.NewJSONHandler(lw, opts), flush: f, fastJSON: lw})
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 type flusher interface{ Flush() error }
@@ -40,19 +54,45 @@ func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 type contextHandler struct {
 	slog.Handler
 	flush flusher // nil when the output is not buffered
+	// fastJSON, when set, is where appendJSONLine's lines go: the JSON
+	// handler's output, before any WithAttrs or WithGroup.
+	fastJSON io.Writer
 }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
-	if attrs, ok := ctx.Value(attrsKey{}).([]slog.Attr); ok {
+	attrs, _ := ctx.Value(attrsKey{}).([]slog.Attr)
+	written, err := h.writeFast(&r, attrs)
+	if !written {
 		r.AddAttrs(attrs...)
+		err = h.Handler.Handle(ctx, r)
 	}
-	err := h.Handler.Handle(ctx, r)
 	if h.flush != nil && r.Level >= slog.LevelWarn {
 		if ferr := h.flush.Flush(); err == nil {
 			err = ferr
 		}
 	}
 	return err
+}
+
+// writeFast writes r and attrs through appendJSONLine, and reports false
+// if it did not (not JSON, or a record slog must encode).
+func (h contextHandler) writeFast(r *slog.Record, attrs []slog.Attr) (bool, error) {
+	if h.fastJSON == nil {
+		return false, nil
+	}
+	bp := linePool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 16<<10 { // a huge line's buffer is not kept
+			linePool.Put(bp)
+		}
+	}()
+	line, ok := appendJSONLine((*bp)[:0], r, attrs)
+	*bp = line
+	if !ok {
+		return false, nil
+	}
+	_, err := h.fastJSON.Write(line)
+	return true, err
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
