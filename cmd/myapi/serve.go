@@ -27,7 +27,8 @@ import (
 // logFlushInterval is the longest an INFO log line waits in memory.
 const logFlushInterval = 100 * time.Millisecond
 
-// serve runs the HTTP server until ctx ends, then drains in-flight requests.
+// serve runs the HTTP server until ctx ends, then, after
+// SHUTDOWN_DRAIN_DELAY (see drainer), drains in-flight requests.
 // If ready is not nil, the listening address is sent on it once requests
 // are accepted (tests use it with PORT=0).
 func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, ready chan<- string) error {
@@ -136,6 +137,9 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if err != nil {
 		return err
 	}
+	// Between SIGTERM and Shutdown (SHUTDOWN_DRAIN_DELAY): readiness fails
+	// and responses close their connections.
+	drain := &drainer{}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        cfg.AppName,
 		Version:        cfg.AppVersion,
@@ -150,7 +154,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Auth:     authSvc,
 		Users:    db,
 		Items:    db,
-		Checks:   readinessChecks(db, rc),
+		Checks:   readinessChecks(db, rc, drain),
 		Metrics:  requestMetrics(cfg, m),
 		Limiter:  limiter,
 		Tracer:   tp,
@@ -164,7 +168,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		log.Info("metrics are off (METRICS_ENABLED=false): no /metrics")
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           drain.wrap(handler),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -195,6 +199,23 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+
+	if delay := cfg.ShutdownDrainDelay; delay > 0 {
+		// Keep serving, with readiness failing and every response closing
+		// its connection, so that proxies and load balancers move away
+		// before Shutdown closes idle keep-alive connections under them.
+		// A plain timer, so the drain always ends; a second signal changes
+		// nothing (main's NotifyContext keeps catching them).
+		drain.start()
+		log.Info("draining before shutdown: readiness fails, responses close their connections", "delay", delay.String())
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case err := <-errc:
+			timer.Stop()
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 
 	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())

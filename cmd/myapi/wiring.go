@@ -150,11 +150,13 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 	return q, nil
 }
 
-// readinessChecks are what GET /health/ready asks: the database, and Redis
-// when REDIS_URL is set (myapi serves without it, more slowly, but an
-// operator who configured it wants to know, and the issue asks for it).
-func readinessChecks(db storage.Store, rc *redisConn) []httpapi.Check {
-	checks := []httpapi.Check{{Name: "database", Ping: db.Ping}}
+// readinessChecks are what GET /health/ready asks: that the server is not
+// draining before shutdown (first, so the 503's detail names it first),
+// the database, and Redis when REDIS_URL is set (myapi serves without it,
+// more slowly, but an operator who configured it wants to know, and the
+// issue asks for it).
+func readinessChecks(db storage.Store, rc *redisConn, drain *drainer) []httpapi.Check {
+	checks := []httpapi.Check{drain.check(), {Name: "database", Ping: db.Ping}}
 	if rc != nil {
 		checks = append(checks, httpapi.Check{Name: "redis", Ping: rc.Ping})
 	}

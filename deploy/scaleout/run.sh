@@ -45,6 +45,11 @@ RATE_LIMIT=30
 LOGIN_LIMIT=5
 REQUEST_TIMEOUT_S=5
 SHUTDOWN_TIMEOUT_S=10
+# SIGTERM first drains this long (readiness 503, Connection: close), so
+# nginx stops reusing keep-alive connections before myapi closes them: a
+# POST sent on one as it closed was a 502 (check 7). Check 7's SIGTERM
+# comes 3 s into an 8 s load, so drain and exit happen under load.
+SHUTDOWN_DRAIN_DELAY_S=2
 
 log() { printf '%s  %s\n' "$(date +%T)" "$*"; }
 die() { echo "scaleout: $*" >&2; exit 1; }
@@ -221,6 +226,7 @@ start_instance() {
     TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json LOG_LEVEL=INFO BCRYPT_COST=4 \
     DB_POOL_SIZE=4 DB_MAX_OVERFLOW=4 \
     REQUEST_TIMEOUT="${REQUEST_TIMEOUT_S}s" SHUTDOWN_TIMEOUT="${SHUTDOWN_TIMEOUT_S}s" \
+    SHUTDOWN_DRAIN_DELAY="${SHUTDOWN_DRAIN_DELAY_S}s" \
     "$@" "$MYAPI_BIN" serve >>"$dir/myapi.log" 2>&1) &
   INST_PID[$name]=$!
 }

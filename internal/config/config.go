@@ -97,6 +97,13 @@ type Config struct {
 	WriteTimeout      time.Duration `env:"WRITE_TIMEOUT" envDefault:"30s"`
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
 	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// ShutdownDrainDelay is how long SIGTERM keeps serving before the
+	// shutdown proper, with /health/ready failing and every response closing
+	// its connection: a proxy's keep-alive pool and a load balancer move
+	// away first, instead of racing Shutdown's close of idle connections
+	// with a request they have just sent (a POST they will not retry).
+	// 0, the default, shuts down at once (development, tests).
+	ShutdownDrainDelay time.Duration `env:"SHUTDOWN_DRAIN_DELAY" envDefault:"0s"`
 	// RequestTimeout bounds the work of one request (database queries, the
 	// wait for a password-hash slot); past it the client gets 503.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
@@ -336,6 +343,9 @@ func (c *Config) validate() error {
 		if d.v <= 0 {
 			return fmt.Errorf("%s: must be a positive duration such as 15s, got %s", d.name, d.v)
 		}
+	}
+	if c.ShutdownDrainDelay < 0 {
+		return fmt.Errorf("SHUTDOWN_DRAIN_DELAY: must be 0 (off) or a positive duration such as 5s, got %s", c.ShutdownDrainDelay)
 	}
 	if err := c.validateFirstSuperuser(); err != nil {
 		return err

@@ -31,6 +31,9 @@ import (
 type Check struct {
 	Name string
 	Ping func(context.Context) error
+	// Failure, if set, is how the 503's detail states this check's
+	// failure ("shutting down"); by default "<Name> unavailable".
+	Failure string
 }
 
 // Config is what the HTTP layer needs to know about the deployment.

@@ -86,14 +86,18 @@ func (s *server) registerMeta(api huma.API) {
 			cancel()
 			if err != nil {
 				s.Log.WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err)
-				failed = append(failed, c.Name)
+				failure := c.Failure
+				if failure == "" {
+					failure = c.Name + " unavailable"
+				}
+				failed = append(failed, failure)
 				out.Body.Checks[c.Name] = "unavailable"
 				continue
 			}
 			out.Body.Checks[c.Name] = "ok"
 		}
 		if len(failed) > 0 {
-			return nil, huma.Error503ServiceUnavailable("Not ready: " + strings.Join(failed, ", ") + " unavailable")
+			return nil, huma.Error503ServiceUnavailable("Not ready: " + strings.Join(failed, ", "))
 		}
 		return out, nil
 	})
