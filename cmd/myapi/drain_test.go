@@ -33,8 +33,15 @@ func dialKeepAlive(t *testing.T, addr string) *keepAliveConn {
 	return &keepAliveConn{addr: addr, conn: conn, br: bufio.NewReader(conn)}
 }
 
+// reply is what a test reads of a response: Close is net/http's reading of
+// "Connection: close".
+type reply struct {
+	StatusCode int
+	Close      bool
+}
+
 // do sends one request on the connection and reads the whole response.
-func (c *keepAliveConn) do(t *testing.T, method, path, body string) (*http.Response, string) {
+func (c *keepAliveConn) do(t *testing.T, method, path, body string) (reply, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -59,7 +66,7 @@ func (c *keepAliveConn) do(t *testing.T, method, path, body string) (*http.Respo
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return res, string(b)
+	return reply{StatusCode: res.StatusCode, Close: res.Close}, string(b)
 }
 
 // closedByServer reports whether the server has closed the connection:
