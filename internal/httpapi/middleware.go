@@ -108,10 +108,6 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			if sw.status == 0 {
 				sw.WriteHeader(http.StatusOK)
 			}
-			route := ""
-			if rctx := chi.RouteContext(r.Context()); rctx != nil {
-				route = rctx.RoutePattern()
-			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
@@ -119,6 +115,10 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			ctx := r.Context()
 			if !log.Enabled(ctx, level) {
 				return
+			}
+			route := ""
+			if rctx := chi.RouteContext(ctx); rctx != nil {
+				route = rctx.RoutePattern()
 			}
 			// A record of our own rather than log.LogAttrs, which also
 			// records the caller (runtime.Callers) for a source location
