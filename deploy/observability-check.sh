@@ -112,12 +112,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# spare_port prints a loopback TCP port nobody listens on.
+# spare_port prints a loopback TCP port no socket uses. It is chosen below
+# the kernel's ephemeral range: a port in it may be the local end of some
+# outgoing connection (pgx, Redis, a browser), which nobody listens on but
+# which still makes a later bind fail ("address already in use").
+read -r EPHEMERAL_LOW _ < /proc/sys/net/ipv4/ip_local_port_range
+PORT_LOW=15000 PORT_HIGH=$((EPHEMERAL_LOW - 1))
+[ "$PORT_HIGH" -gt $((PORT_LOW + 1000)) ] || PORT_LOW=1025
 spare_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    port=$((PORT_LOW + RANDOM % (PORT_HIGH - PORT_LOW)))
+    if [ -z "$(ss -Htan "( sport = :$port or dport = :$port )" 2>/dev/null)" ] \
+      && ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
     fi
