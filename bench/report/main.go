@@ -443,7 +443,7 @@ func (s *sitting) targets() []judgement {
 		b, m := s.baseline.get("health"), s.myapi.get("health")
 		if b.ok() && m.ok() && *b.RPS > 0 {
 			r := *m.RPS / *b.RPS
-			j.measured = fmt.Sprintf("%.0f %% (%s / %s req/s)", 100*r, rps(*m.RPS), rps(*b.RPS))
+			j.measured = fmt.Sprintf("%.0f %% (%s / %s req/s)", 100*r, figure(*m.RPS), figure(*b.RPS))
 			c, why := clean(m)
 			j.met = ptr(r >= 0.70 && c)
 			j.note = joinNotes(why, s.noisy("myapi", s.runKey(s.myapi), "health"), s.noisy("baseline", s.runKey(s.baseline), "health"))
@@ -469,7 +469,7 @@ func (s *sitting) targets() []judgement {
 		f, m := s.seed.get(t.name), t.run.get(t.name)
 		if f.ok() && m.ok() && *f.RPS > 0 {
 			r := *m.RPS / *f.RPS
-			j.measured = fmt.Sprintf("%.1f× (%s / %s req/s)", r, rps(*m.RPS), rps(*f.RPS))
+			j.measured = fmt.Sprintf("%.1f× (%s / %s req/s)", r, figure(*m.RPS), figure(*f.RPS))
 			c, why := clean(m)
 			j.met = ptr(r >= t.factor && c)
 			j.note = joinNotes(why, s.noisy("myapi", s.runKey(t.run), t.name), s.noisy("seed", s.runKey(s.seed), t.name))
@@ -511,7 +511,7 @@ func (s *sitting) targets() []judgement {
 		if e := s.myapiExtra; e != nil && e.MixedHealth.ok() {
 			h := e.MixedHealth
 			j.measured = fmt.Sprintf("%s ms (p50 %s, max %s; %s health req/s beside %s login req/s)",
-				ms(h.Latency.P99), ms(h.Latency.P50), ms(h.Latency.Max), rps(*h.RPS), loginRPS(e.MixedLogin))
+				figure(h.Latency.P99), figure(h.Latency.P50), figure(h.Latency.Max), figure(*h.RPS), loginRPS(e.MixedLogin))
 			c, why := clean(h)
 			j.met = ptr(h.Latency.P99 < 20 && c)
 			j.note = joinNotes(why, s.noisy("mixed", "myapi-extra", "mixed_health"))
@@ -541,18 +541,9 @@ func loginRPS(s *Scenario) string {
 	return fmt.Sprintf("%.1f", *s.RPS)
 }
 
-func rps(v float64) string {
-	switch {
-	case v >= 100:
-		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	default:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-}
-
-func ms(v float64) string {
+// figure formats a rate or a latency with about three significant digits:
+// 13209, 19.7, 3.28.
+func figure(v float64) string {
 	switch {
 	case v >= 100:
 		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
@@ -700,8 +691,8 @@ func (s *sitting) markdown() string {
 			if t.run == s.myapiRedis {
 				ratio = s.redisRatio(sc.name, x)
 			}
-			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s | %s |\n", t.label, x.Connections, rps(*x.RPS),
-				ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Latency.Max), x.non2xx(), x.sockErrs(), ratio,
+			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s | %s |\n", t.label, x.Connections, figure(*x.RPS),
+				figure(x.Latency.P50), figure(x.Latency.P90), figure(x.Latency.P99), figure(x.Latency.Max), x.non2xx(), x.sockErrs(), ratio,
 				s.cpuCell(s.runKey(t.run), sc.name))
 		}
 		p("\n")
@@ -724,8 +715,8 @@ func (s *sitting) markdown() string {
 				continue
 			}
 			x := r.s
-			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s |\n", r.label, x.Connections, rps(*x.RPS),
-				ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Latency.Max), x.non2xx(), x.sockErrs(),
+			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s |\n", r.label, x.Connections, figure(*x.RPS),
+				figure(x.Latency.P50), figure(x.Latency.P90), figure(x.Latency.P99), figure(x.Latency.Max), x.non2xx(), x.sockErrs(),
 				s.cpuCell("myapi-extra", r.key))
 		}
 		if s.bcrypt != nil {

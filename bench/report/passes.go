@@ -107,7 +107,7 @@ func (s *sitting) redisTargets() []judgement {
 		f, m := s.seed.get(t.name), s.myapiRedis.get(t.name)
 		if f.ok() && m.ok() && *f.RPS > 0 {
 			r := *m.RPS / *f.RPS
-			j.measured = fmt.Sprintf("%.1f× (%s / %s req/s)", r, rps(*m.RPS), rps(*f.RPS))
+			j.measured = fmt.Sprintf("%.1f× (%s / %s req/s)", r, figure(*m.RPS), figure(*f.RPS))
 			s.judgeRedis(&j, t.name, m, r >= 40, s.noisy("seed", s.runKey(s.seed), t.name))
 		}
 		js = append(js, j)
@@ -118,7 +118,7 @@ func (s *sitting) redisTargets() []judgement {
 		b, m := s.baseline.get("health"), s.myapiRedis.get(t.name)
 		if b.ok() && m.ok() && *b.RPS > 0 {
 			r := *m.RPS / *b.RPS
-			j.measured = fmt.Sprintf("%.0f %% (%s / %s req/s)", 100*r, rps(*m.RPS), rps(*b.RPS))
+			j.measured = fmt.Sprintf("%.0f %% (%s / %s req/s)", 100*r, figure(*m.RPS), figure(*b.RPS))
 			s.judgeRedis(&j, t.name, m, r >= 0.40, s.noisy("baseline", s.runKey(s.baseline), "health"))
 		}
 		js = append(js, j)
@@ -129,7 +129,7 @@ func (s *sitting) redisTargets() []judgement {
 		m := s.myapiRedis.get(t.name)
 		if m.ok() {
 			j.measured = fmt.Sprintf("%s ms (p50 %s, p90 %s, max %s; %d connections, %s req/s)",
-				ms(m.Latency.P99), ms(m.Latency.P50), ms(m.Latency.P90), ms(m.Latency.Max), m.Connections, rps(*m.RPS))
+				figure(m.Latency.P99), figure(m.Latency.P50), figure(m.Latency.P90), figure(m.Latency.Max), m.Connections, figure(*m.RPS))
 			s.judgeRedis(&j, t.name, m, m.Latency.P99 <= 10, "")
 			if m.Connections != 64 {
 				j.met = nil
@@ -380,7 +380,7 @@ func (s *sitting) obsTarget() judgement {
 		return j
 	}
 	j.measured = fmt.Sprintf("%.1f %% (1 − %s ÷ %s mean req/s, ON ÷ OFF; %d + %d runs", 100*sm.cost,
-		rps(sm.onMean), rps(sm.offMean), sm.nOn, sm.nOff)
+		figure(sm.onMean), figure(sm.offMean), sm.nOn, sm.nOff)
 	if len(sm.roundCosts) > 0 {
 		per := make([]string, len(sm.roundCosts))
 		for i, rc := range sm.roundCosts {
@@ -388,7 +388,7 @@ func (s *sitting) obsTarget() judgement {
 		}
 		j.measured += "; per round " + strings.Join(per, ", ")
 	}
-	j.measured += fmt.Sprintf("; mean p99 %s vs %s ms)", ms(sm.onP99), ms(sm.offP99))
+	j.measured += fmt.Sprintf("; mean p99 %s vs %s ms)", figure(sm.onP99), figure(sm.offP99))
 	j.met = ptr(sm.cost <= 0.15 && len(sm.unclean) == 0)
 	var noisy []string
 	for i := range s.obs.Runs {
@@ -430,13 +430,13 @@ func (s *sitting) obsSection() string {
 		case !x.ok():
 			p("| %s | %d | error: %s | | | | | | | |\n", label, x.Connections, x.Error)
 		default:
-			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s |\n", label, x.Connections, rps(*x.RPS),
-				ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Latency.Max), x.non2xx(), x.sockErrs(),
+			p("| %s | %d | %s | %s | %s | %s | %s | %d | %d | %s |\n", label, x.Connections, figure(*x.RPS),
+				figure(x.Latency.P50), figure(x.Latency.P90), figure(x.Latency.P99), figure(x.Latency.Max), x.non2xx(), x.sockErrs(),
 				s.cpuCell(r.key(), ab.scenario()))
 		}
 	}
 	if sm, ok := ab.summary(); ok {
-		p("\nCost = 1 − mean ON req/s ÷ mean OFF req/s = 1 − %s ÷ %s = **%.1f %%**", rps(sm.onMean), rps(sm.offMean), 100*sm.cost)
+		p("\nCost = 1 − mean ON req/s ÷ mean OFF req/s = 1 − %s ÷ %s = **%.1f %%**", figure(sm.onMean), figure(sm.offMean), 100*sm.cost)
 		if len(sm.roundCosts) > 0 {
 			per := make([]string, len(sm.roundCosts))
 			for i, rc := range sm.roundCosts {
@@ -444,7 +444,7 @@ func (s *sitting) obsSection() string {
 			}
 			p(" (%s)", strings.Join(per, ", "))
 		}
-		p("; mean p99 ON %s ms, OFF %s ms.\n", ms(sm.onP99), ms(sm.offP99))
+		p("; mean p99 ON %s ms, OFF %s ms.\n", figure(sm.onP99), figure(sm.offP99))
 	}
 	if sw := ab.obsSwitchProblem(); sw != "" {
 		p("\n**Caution**: %s.\n", sw)
