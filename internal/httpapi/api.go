@@ -108,6 +108,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerUsers(api)
 	s.registerItems(api)
 	s.registerJobs(api)
+	documentTransportErrors(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}

@@ -74,7 +74,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	t.Helper()
 	e := buildEnv(t, engine, opts)
-	srv := httptest.NewServer(e.Handler)
+	srv := httptest.NewServer(checkContract(t, e.Handler))
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e
