@@ -207,3 +207,43 @@ type readCloser struct {
 	io.Reader
 	io.Closer
 }
+
+// The check itself fails on drift: an undocumented status, a body that
+// breaks its schema, a wrong content type, and a 2xx for an invalid request.
+func TestContractCheckCatchesDrift(t *testing.T) {
+	c, err := publishedContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := `{"id":1,"title":"Lamp","description":null,"price":2.5,"owner_id":1}`
+	tests := []struct {
+		name, method, path, reqBody string
+		status                      int
+		ctype, body                 string
+		wantProblem                 bool
+	}{
+		{"valid item", "GET", "/items/1", "", 200, "application/json", item, false},
+		{"undocumented status", "GET", "/items/1", "", http.StatusTeapot, "application/problem+json", `{"title":"x","status":418,"detail":"x"}`, true},
+		{"body breaks the schema", "GET", "/items/1", "", 200, "application/json", `{"id":"one","title":"Lamp","price":2.5,"owner_id":1}`, true},
+		{"undeclared content type", "GET", "/items/1", "", 200, "text/plain", "Lamp", true},
+		{"2xx for an invalid request", "POST", "/auth/register", `{"email":"a@example.com","username":"ab","password":"x"}`, 201, "application/json",
+			`{"id":1,"email":"a@example.com","username":"ab","is_active":true,"is_superuser":false,"created_at":"2026-01-01T00:00:00Z"}`, true},
+		{"4xx for an invalid request", "POST", "/auth/register", `{"email":"a@example.com","username":"ab","password":"x"}`, 422, "application/problem+json",
+			`{"title":"Unprocessable Entity","status":422,"detail":"validation failed"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.reqBody))
+			if tt.reqBody != "" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			rec := &recorder{ResponseWriter: httptest.NewRecorder(), status: tt.status}
+			rec.Header().Set("Content-Type", tt.ctype)
+			rec.body.WriteString(tt.body)
+			problems := c.check(r, []byte(tt.reqBody), rec)
+			if got := len(problems) > 0; got != tt.wantProblem {
+				t.Errorf("problems %q, want some: %v", problems, tt.wantProblem)
+			}
+		})
+	}
+}
