@@ -109,6 +109,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerItems(api)
 	s.registerJobs(api)
 	documentTransportErrors(api)
+	describeAPI(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}
@@ -148,6 +149,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 
 func (s *server) humaConfig() huma.Config {
 	hc := huma.DefaultConfig(s.cfg.AppName, s.cfg.Version)
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No "$schema" links in bodies: responses keep the seed's exact shape.
 	hc.CreateHooks = nil
 	hc.DocsPath = ""
@@ -155,7 +157,6 @@ func (s *server) humaConfig() huma.Config {
 	if !s.cfg.DocsEnabled {
 		hc.OpenAPIPath = ""
 	}
-	hc.Info.Description = "Users, JWT authentication with refresh tokens, and items with owners."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {
 			Type: "oauth2",

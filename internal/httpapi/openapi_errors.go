@@ -10,9 +10,11 @@ import (
 
 // documentTransportErrors adds to every operation the error responses that
 // the server's shared layers give, so that the document lists every status
-// a client can meet: 400 (malformed body), 413 (body over MAX_BODY_BYTES)
-// and 415 (wrong Content-Type) where there is a request body, and 429 where
-// a rate limit applies. Each reuses the operation's own error schema.
+// a client can meet: 400 (malformed JSON body), 413 (body over
+// MAX_BODY_BYTES) and 415 (wrong Content-Type) where there is a request
+// body, 429 where a rate limit applies, and 503 (the database is
+// unreachable) wherever a 500 is documented. Each reuses the operation's
+// own error schema.
 func documentTransportErrors(api huma.API) {
 	for path, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
@@ -21,10 +23,16 @@ func documentTransportErrors(api huma.API) {
 			}
 			var codes []int
 			if op.RequestBody != nil {
-				codes = append(codes, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+				if op.RequestBody.Content["application/json"] != nil {
+					codes = append(codes, http.StatusBadRequest) // malformed JSON
+				}
+				codes = append(codes, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 			}
 			if !unlimited(strings.TrimSuffix(path, "/")) {
 				codes = append(codes, http.StatusTooManyRequests)
+			}
+			if op.Responses["500"] != nil {
+				codes = append(codes, http.StatusServiceUnavailable)
 			}
 			addErrorResponses(op, codes)
 		}
