@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { client } from '../../../clients/typescript/src/client.gen.js';
 import { createClient, type Client } from '../../../clients/typescript/src/client/index.js';
 import {
   AdminService,
@@ -93,6 +94,18 @@ test('register, then the login form', async () => {
   const detail: string = problem(wrong, 401).detail;
   assert.equal(detail, 'Incorrect username or password');
   assert.equal(wrong.response?.headers.get('WWW-Authenticate'), 'Bearer');
+});
+
+// The README's example, line for line, through the shared client.
+test('the README example', async () => {
+  client.setConfig({ baseUrl });
+  const { data: token } = await AuthenticationService.login({ body: { username: alice, password }, throwOnError: true });
+  client.setConfig({ auth: token.access_token });
+  const { data: items, error } = await ItemsService.listItems({ query: { limit: 20 } });
+  assert.equal(error, undefined);
+  assert.ok(Array.isArray(items));
+  const { data: me } = await UsersService.getMe({ throwOnError: true });
+  assert.equal(me.username, alice);
 });
 
 test('422 names the field', async () => {
