@@ -95,7 +95,7 @@ func newLimiter(cfg *config.Config, m *metrics.Metrics, rc *redisConn, log *slog
 		PerMinute:      cfg.RateLimitPerMinute,
 		LoginPerMinute: cfg.LoginRateLimitPerMinute,
 		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
-	}, clientip.New(trusted), httpapi.RateLimitKey, limitCounter(rc, log)), nil
+	}, clientip.New(trusted, cfg.ClientIPHeader), httpapi.RateLimitKey, limitCounter(rc, log)), nil
 }
 
 // limitCounter is where rate limits count: Redis when configured (nil
