@@ -21,13 +21,18 @@ var (
 )
 
 // Session is one login: a chain of refresh tokens of which only the newest
-// is valid. Only a hash of that token is stored.
+// is valid. Only a hash of that token is stored, and of the one it replaced
+// (for the grace period of Policy.RefreshReuseGrace).
 type Session struct {
 	ID        string
 	UserID    int64
 	TokenHash string
 	ExpiresAt time.Time
 	RevokedAt *time.Time
+	// PrevTokenHash and RotatedAt record the last rotation: the token it
+	// replaced, and when. Empty and nil before the first one.
+	PrevTokenHash string
+	RotatedAt     *time.Time
 }
 
 // SessionStore persists login sessions.
@@ -38,8 +43,10 @@ type SessionStore interface {
 	// back in UTC.
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// RotateSession replaces the token hash if oldHash is the current one and
-	// the session is neither revoked nor expired at now; it reports whether
-	// it did. Two concurrent rotations of one token: only one succeeds.
+	// the session is neither revoked nor expired at now, sets expiresAt, and
+	// records oldHash and now as PrevTokenHash and RotatedAt; it reports
+	// whether it did. Two concurrent rotations of one token: only one
+	// succeeds.
 	RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error)
 	// RevokeSession marks one session revoked.
 	RevokeSession(ctx context.Context, id string, now time.Time) error
@@ -53,6 +60,23 @@ type TokenPair struct {
 	RefreshToken string
 }
 
+// Policy is how long sessions and logins count for.
+type Policy struct {
+	// SessionMax is a session's absolute lifetime: refreshing stops working
+	// this long after the password login (SESSION_MAX_DAYS).
+	SessionMax time.Duration
+	// RefreshReuseGrace is how long after a rotation the replaced refresh
+	// token still gets the same new pair instead of revoking the session
+	// (REFRESH_REUSE_GRACE_SECONDS); 0: never.
+	RefreshReuseGrace time.Duration
+	// FreshLogin is how long after a password login a session may change
+	// an email without the current password (FRESH_LOGIN_MINUTES).
+	FreshLogin time.Duration
+}
+
+// DefaultPolicy is the Policy of a new Service: the settings' defaults.
+var DefaultPolicy = Policy{SessionMax: 30 * 24 * time.Hour, RefreshReuseGrace: 10 * time.Second, FreshLogin: 10 * time.Minute}
+
 // Service implements registration, login and the token life cycle.
 type Service struct {
 	users    users.Store
@@ -60,13 +84,26 @@ type Service struct {
 	hasher   *Hasher
 	tokens   *Tokens
 	now      func() time.Time
+	policy   Policy
 	// onRegister runs in the transaction of each registration.
 	onRegister func(ctx context.Context, tx any, u *users.User) error
+	// onEmailChange runs in the transaction of each change of email.
+	onEmailChange func(ctx context.Context, tx any, before, after *users.User) error
 }
 
-// NewService wires a Service from its parts.
+// NewService wires a Service from its parts, with DefaultPolicy.
 func NewService(us users.Store, ss SessionStore, h *Hasher, t *Tokens) *Service {
-	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now}
+	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now, policy: DefaultPolicy}
+}
+
+// SetPolicy replaces the Policy. Set it before serving.
+func (s *Service) SetPolicy(p Policy) { s.policy = p }
+
+// SetClock makes the Service, and the Tokens it checks, read the time from
+// now: tests of lifetimes move it instead of waiting. Set it before serving.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = now
+	s.tokens.now = now
 }
 
 // Register creates an active, non-superuser account.
@@ -110,7 +147,8 @@ func (s *Service) createUser(ctx context.Context, email, username, password stri
 }
 
 // Login checks a username and password and starts a session. It takes as
-// long for an unknown username as for a wrong password.
+// long for an unknown username as for a wrong password. A hash made at
+// another cost than the Hasher's is replaced on the way.
 func (s *Service) Login(ctx context.Context, username, password string) (*users.User, TokenPair, error) {
 	u, err := s.users.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, users.ErrNotFound) {
@@ -130,21 +168,46 @@ func (s *Service) Login(ctx context.Context, username, password string) (*users.
 	if !u.IsActive {
 		return nil, TokenPair{}, ErrInactive
 	}
+	if err := s.rehash(ctx, u, password); err != nil {
+		return nil, TokenPair{}, err
+	}
 	pair, err := s.startSession(ctx, u.ID)
 	return u, pair, err
+}
+
+// rehash replaces u's password hash by one at the Hasher's cost if it was
+// made at another (an older BCRYPT_COST, the seed's hashes), so that every
+// account's check costs the same as the dummy one of unknown usernames.
+func (s *Service) rehash(ctx context.Context, u *users.User, password string) error {
+	if !s.hasher.NeedsRehash(u.PasswordHash) {
+		return nil
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("login: rehash: %w", err)
+	}
+	// Only if the hash is still the one checked: a password reset that
+	// committed meanwhile wins.
+	if _, err := s.users.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+		return fmt.Errorf("login: rehash: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) startSession(ctx context.Context, userID int64) (TokenPair, error) {
 	now := s.now()
 	sid := randomID()
-	refresh, exp, err := s.tokens.Issue(TypeRefresh, userID, sid, now)
+	g := grant{userID: userID, sessionID: sid, now: now, authTime: now, notAfter: s.sessionEnd(now)}
+	g.typ = TypeRefresh
+	refresh, exp, err := s.tokens.issue(g)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	if err := s.sessions.CreateSession(ctx, &Session{ID: sid, UserID: userID, TokenHash: hashToken(refresh), ExpiresAt: exp}); err != nil {
 		return TokenPair{}, fmt.Errorf("start session: %w", err)
 	}
-	access, _, err := s.tokens.Issue(TypeAccess, userID, sid, now)
+	g.typ = TypeAccess
+	access, _, err := s.tokens.issue(g)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -152,8 +215,10 @@ func (s *Service) startSession(ctx context.Context, userID int64) (TokenPair, er
 }
 
 // Refresh exchanges a refresh token for a new pair. The presented token
-// stops working; presenting it again later is taken as theft, and the whole
-// session is revoked.
+// stops working; presenting it again within Policy.RefreshReuseGrace gets
+// the same new pair (a double click, a retried request), and later is
+// taken as theft: the whole session is revoked. A session ends for good
+// Policy.SessionMax after its password login.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	claims, err := s.tokens.Parse(refreshToken, TypeRefresh)
 	if err != nil {
@@ -162,6 +227,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	userID, err := claims.UserID()
 	if err != nil {
 		return TokenPair{}, err
+	}
+	// JWT times are whole seconds; a pair issued again in the grace period
+	// must carry the very times of the first issue, which the session
+	// stores as RotatedAt.
+	now := s.now().Truncate(time.Second)
+	authTime := claims.LoginTime()
+	if end := s.sessionEnd(authTime); !end.IsZero() && !now.Before(end) {
+		return TokenPair{}, ErrInvalidToken
 	}
 	u, err := s.users.UserByID(ctx, userID)
 	if errors.Is(err, users.ErrNotFound) {
@@ -173,39 +246,81 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		return TokenPair{}, ErrInactive
 	}
 
-	now := s.now()
-	newRefresh, exp, err := s.tokens.Issue(TypeRefresh, userID, claims.SessionID, now)
+	oldHash := hashToken(refreshToken)
+	pair, exp, err := s.rotationPair(userID, claims.SessionID, oldHash, authTime, now)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	oldHash := hashToken(refreshToken)
-	rotated, err := s.sessions.RotateSession(ctx, claims.SessionID, oldHash, hashToken(newRefresh), exp, now)
+	rotated, err := s.sessions.RotateSession(ctx, claims.SessionID, oldHash, hashToken(pair.RefreshToken), exp, now)
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("refresh: %w", err)
 	}
-	if !rotated {
-		if err := s.revokeOnReuse(ctx, claims.SessionID, oldHash, now); err != nil {
-			return TokenPair{}, err
-		}
-		return TokenPair{}, ErrInvalidToken
+	if rotated {
+		return pair, nil
 	}
-	access, _, err := s.tokens.Issue(TypeAccess, userID, claims.SessionID, now)
-	if err != nil {
+	sess, err := s.sessions.SessionByID(ctx, claims.SessionID)
+	if errors.Is(err, ErrSessionNotFound) {
+		return TokenPair{}, ErrInvalidToken
+	} else if err != nil {
+		return TokenPair{}, fmt.Errorf("refresh: %w", err)
+	}
+	if again, ok, err := s.sameRotation(sess, userID, oldHash, authTime, now); err != nil || ok {
+		return again, err
+	}
+	if err := s.revokeOnReuse(ctx, sess, oldHash, now); err != nil {
 		return TokenPair{}, err
 	}
-	return TokenPair{AccessToken: access, RefreshToken: newRefresh}, nil
+	return TokenPair{}, ErrInvalidToken
+}
+
+// sessionEnd is when a session whose password login happened at authTime
+// ends for good; zero when sessions have no absolute lifetime.
+func (s *Service) sessionEnd(authTime time.Time) time.Time {
+	if s.policy.SessionMax <= 0 {
+		return time.Time{}
+	}
+	return authTime.Add(s.policy.SessionMax)
+}
+
+// rotationPair is the pair that replaces the refresh token hashed oldHash
+// at now: the same arguments always give the same tokens, byte for byte.
+func (s *Service) rotationPair(userID int64, sid, oldHash string, authTime, now time.Time) (TokenPair, time.Time, error) {
+	g := grant{userID: userID, sessionID: sid, now: now, authTime: authTime, notAfter: s.sessionEnd(authTime)}
+	g.typ, g.id = TypeRefresh, s.tokens.derivedID("rotate", TypeRefresh, oldHash)
+	refresh, exp, err := s.tokens.issue(g)
+	if err != nil {
+		return TokenPair{}, time.Time{}, err
+	}
+	g.typ, g.id = TypeAccess, s.tokens.derivedID("rotate", TypeAccess, oldHash)
+	access, _, err := s.tokens.issue(g)
+	if err != nil {
+		return TokenPair{}, time.Time{}, err
+	}
+	return TokenPair{AccessToken: access, RefreshToken: refresh}, exp, nil
+}
+
+// sameRotation returns the pair the token hashed oldHash was exchanged for,
+// if it was the session's last rotation, less than the grace period ago,
+// and the session is live.
+func (s *Service) sameRotation(sess *Session, userID int64, oldHash string, authTime, now time.Time) (TokenPair, bool, error) {
+	if s.policy.RefreshReuseGrace <= 0 || sess.RevokedAt != nil || sess.RotatedAt == nil ||
+		sess.PrevTokenHash != oldHash || now.Sub(*sess.RotatedAt) > s.policy.RefreshReuseGrace || !now.Before(sess.ExpiresAt) {
+		return TokenPair{}, false, nil
+	}
+	pair, _, err := s.rotationPair(userID, sess.ID, oldHash, authTime, *sess.RotatedAt)
+	if err != nil {
+		return TokenPair{}, false, err
+	}
+	if hashToken(pair.RefreshToken) != sess.TokenHash {
+		return TokenPair{}, false, nil
+	}
+	return pair, true, nil
 }
 
 // revokeOnReuse revokes a live session whose older token was presented.
-func (s *Service) revokeOnReuse(ctx context.Context, sid, presentedHash string, now time.Time) error {
-	sess, err := s.sessions.SessionByID(ctx, sid)
-	if errors.Is(err, ErrSessionNotFound) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
+func (s *Service) revokeOnReuse(ctx context.Context, sess *Session, presentedHash string, now time.Time) error {
 	if sess.RevokedAt == nil && sess.TokenHash != presentedHash {
-		if err := s.sessions.RevokeSession(ctx, sid, now); err != nil {
+		if err := s.sessions.RevokeSession(ctx, sess.ID, now); err != nil {
 			return fmt.Errorf("refresh: revoke reused session: %w", err)
 		}
 	}
@@ -271,11 +386,29 @@ func (s *Service) ActiveUser(ctx context.Context, userID int64) (*users.User, er
 // looking the user up (ErrInvalidToken otherwise): the first half of
 // Authenticate, cheap enough to key a rate limit by user.
 func (s *Service) AccessTokenUser(token string) (int64, error) {
+	a, err := s.ParseAccess(token)
+	return a.UserID, err
+}
+
+// Access is what a valid access token says.
+type Access struct {
+	UserID int64
+	// LoginTime is when its session's password login happened.
+	LoginTime time.Time
+}
+
+// ParseAccess checks an access token without looking the user up
+// (ErrInvalidToken when it is not a valid access token).
+func (s *Service) ParseAccess(token string) (Access, error) {
 	claims, err := s.tokens.Parse(token, TypeAccess)
 	if err != nil {
-		return 0, err
+		return Access{}, err
 	}
-	return claims.UserID()
+	id, err := claims.UserID()
+	if err != nil {
+		return Access{}, err
+	}
+	return Access{UserID: id, LoginTime: claims.LoginTime()}, nil
 }
 
 // HashPassword hashes a new password for storage.
