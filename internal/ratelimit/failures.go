@@ -94,17 +94,28 @@ type Attempt struct {
 	window time.Time
 }
 
-// PasswordAttempt counts one failed password check of username (as typed:
-// it is trimmed and lower-cased, as accounts are looked up) from the client
-// of ctx (see Login and Client) before the check runs. Over the budget it
-// returns an *ExceededError and the password must not be checked. Call
-// Succeeded on the Attempt unless the check failed.
+// PasswordAttempt counts one failed password check of username (as typed
+// at login: it is trimmed and lower-cased, as accounts are looked up) from
+// the client of ctx (see Login and Client) before the check runs. Over the
+// budget it returns an *ExceededError and the password must not be
+// checked. Call Succeeded on the Attempt unless the check failed.
 func (l *Limiter) PasswordAttempt(ctx context.Context, username string) (*Attempt, error) {
+	return l.attempt(ctx, "name|"+strings.ToLower(strings.TrimSpace(username)))
+}
+
+// UserPasswordAttempt is PasswordAttempt for a check of a signed-in
+// user's password (a current_password), keyed by the account's id: a
+// rename does not refill the budget.
+func (l *Limiter) UserPasswordAttempt(ctx context.Context, userID int64) (*Attempt, error) {
+	return l.attempt(ctx, "id|"+strconv.FormatInt(userID, 10))
+}
+
+func (l *Limiter) attempt(ctx context.Context, account string) (*Attempt, error) {
 	if l == nil || l.cfg.LoginPerMinute <= 0 {
 		return nil, nil
 	}
 	ip, _ := ctx.Value(clientKey{}).(netip.Addr)
-	key := "pwfail|" + networkKey(ip) + "|" + strings.ToLower(strings.TrimSpace(username))
+	key := "pwfail|" + networkKey(ip) + "|" + account
 	now := l.cfg.Now().UTC()
 	d, err := l.win.takeAt(key, l.cfg.LoginPerMinute, now)
 	if err != nil {
