@@ -41,7 +41,9 @@ type Policy struct {
 }
 
 // DefaultPolicy is the Policy of a new Service: the settings' defaults.
-var DefaultPolicy = Policy{SessionMax: 30 * 24 * time.Hour, RefreshReuseGrace: 10 * time.Second, FreshLogin: 10 * time.Minute}
+func DefaultPolicy() Policy {
+	return Policy{SessionMax: 30 * 24 * time.Hour, RefreshReuseGrace: 10 * time.Second, FreshLogin: 10 * time.Minute}
+}
 
 // Service implements registration, login and the token life cycle.
 type Service struct {
@@ -57,9 +59,9 @@ type Service struct {
 	onEmailChange func(ctx context.Context, tx any, before, after *users.User) error
 }
 
-// NewService wires a Service from its parts, with DefaultPolicy.
+// NewService wires a Service from its parts, with DefaultPolicy().
 func NewService(us users.Store, ss SessionStore, h *Hasher, t *Tokens) *Service {
-	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now, policy: DefaultPolicy}
+	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now, policy: DefaultPolicy()}
 }
 
 // SetPolicy replaces the Policy. Set it before serving.

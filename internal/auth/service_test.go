@@ -308,10 +308,10 @@ func TestServiceRefreshRejects(t *testing.T) {
 // Refreshes racing with one token: within the grace period all get the
 // one new pair; without it one wins and the others are a reuse.
 func TestServiceConcurrentRefresh(t *testing.T) {
-	for _, grace := range []time.Duration{auth.DefaultPolicy.RefreshReuseGrace, 0} {
+	for _, grace := range []time.Duration{auth.DefaultPolicy().RefreshReuseGrace, 0} {
 		t.Run(fmt.Sprintf("grace %s", grace), func(t *testing.T) {
 			forEachEngine(t, func(t *testing.T, e *svcEnv) {
-				p := auth.DefaultPolicy
+				p := auth.DefaultPolicy()
 				p.RefreshReuseGrace = grace
 				e.svc.SetPolicy(p)
 				e.register(t, "alice")

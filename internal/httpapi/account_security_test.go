@@ -41,7 +41,7 @@ func TestEmailChangeNeedsReauth(t *testing.T) {
 			t.Fatalf("ResetTokenFor: %q, %v", resetToken, err)
 		}
 
-		clock.Advance(auth.DefaultPolicy.FreshLogin + time.Second)
+		clock.Advance(auth.DefaultPolicy().FreshLogin + time.Second)
 		// Refreshing keeps the login's time: still not fresh.
 		access = e.expect(t, http.StatusOK, refreshRequest(refresh)).JSON(t)["access_token"].(string)
 		cases := []struct {
@@ -95,7 +95,7 @@ func TestAdminEmailChangeNeedsReauth(t *testing.T) {
 		admin, _ := e.superuser(t, "boss")
 		_, id := e.user(t, "lee")
 		path := "/users/" + itoa(id)
-		clock.Advance(auth.DefaultPolicy.FreshLogin + time.Second)
+		clock.Advance(auth.DefaultPolicy().FreshLogin + time.Second)
 		e.expect(t, http.StatusForbidden, request{Method: "PATCH", Path: path, Token: admin, JSON: map[string]any{"email": "evil@example.net"}})
 		e.expect(t, http.StatusForbidden, request{Method: "PATCH", Path: path, Token: admin, JSON: map[string]any{"email": "evil@example.net", "current_password": "nope-nope"}})
 		e.expect(t, http.StatusOK, request{Method: "PATCH", Path: path, Token: admin, JSON: map[string]any{"is_active": true, "username": "lee2"}})

@@ -189,7 +189,7 @@ func testRefreshAndLogout(t *testing.T, e *env, clock *testClock) {
 		// Reusing the rotated token once the grace period is over
 		// fails, and revokes the session: the newest token stops
 		// working too.
-		clock.Advance(auth.DefaultPolicy.RefreshReuseGrace + time.Second)
+		clock.Advance(auth.DefaultPolicy().RefreshReuseGrace + time.Second)
 		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": refresh}})
 		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": newRefresh}})
 	})

@@ -63,7 +63,7 @@ type envOptions struct {
 	// clock, if set, is the auth service's clock (and the rate limiter's,
 	// unless limits.Now is set).
 	clock *testClock
-	// policy, if set, replaces auth.DefaultPolicy.
+	// policy, if set, replaces auth.DefaultPolicy().
 	policy *auth.Policy
 	// trustedProxies and clientIPHeader configure the limiter's client
 	// address (TRUSTED_PROXIES, CLIENT_IP_HEADER).

@@ -77,7 +77,7 @@ func TestRefreshGrace(t *testing.T) {
 		e.expect(t, http.StatusOK, request{Method: "GET", Path: "/users/me", Token: a1})
 
 		// Later, but within the grace period: still that pair.
-		clock.Advance(auth.DefaultPolicy.RefreshReuseGrace - time.Second)
+		clock.Advance(auth.DefaultPolicy().RefreshReuseGrace - time.Second)
 		if again := e.expect(t, http.StatusOK, refreshRequest(r0)); string(again.Body) != string(first.Body) {
 			t.Fatalf("retry within the grace period got another pair:\n%s\n%s", first.Body, again.Body)
 		}
@@ -87,7 +87,7 @@ func TestRefreshGrace(t *testing.T) {
 		// r1 was replaced; after the grace period presenting it (even
 		// several times at once) is a reuse: every copy is refused and the
 		// session is revoked.
-		clock.Advance(auth.DefaultPolicy.RefreshReuseGrace + time.Second)
+		clock.Advance(auth.DefaultPolicy().RefreshReuseGrace + time.Second)
 		for i, res := range refreshAll(t, e, r1, 4) {
 			if res.Status != http.StatusUnauthorized {
 				t.Fatalf("reuse %d after the grace period: %d %s", i, res.Status, res.Body)
@@ -109,7 +109,7 @@ func TestRefreshGrace(t *testing.T) {
 // with one token revokes the session at once, concurrent or not.
 func TestRefreshGraceOff(t *testing.T) {
 	opts := func() envOptions {
-		p := auth.DefaultPolicy
+		p := auth.DefaultPolicy()
 		p.RefreshReuseGrace = 0
 		return envOptions{policy: &p}
 	}
@@ -138,7 +138,7 @@ func TestSessionMaxLifetime(t *testing.T) {
 		e.register(t, "ivan")
 		start := clock.Now()
 		_, refresh := e.login(t, "ivan")
-		end := start.Add(auth.DefaultPolicy.SessionMax)
+		end := start.Add(auth.DefaultPolicy().SessionMax)
 		// Refreshed every 20 hours (the refresh token lives 24): the
 		// session is kept alive, but never past its end.
 		for clock.Now().Add(20 * time.Hour).Before(end) {

@@ -66,9 +66,9 @@ func networkKey(a netip.Addr) string {
 // ExceededError refuses a password check: the account has had
 // Config.LoginPerMinute failed ones from the client's network.
 type ExceededError struct {
-	Limit      int
+	Limit      int    // failures allowed per window
 	Per        string // "minute", or the window length
-	RetryAfter int    // seconds
+	RetryAfter int    // seconds until a check is allowed again
 	d          decision
 }
 
