@@ -48,7 +48,7 @@ admin_password=$(openssl rand -hex 16)
 env -i PATH="$PATH" HOME="$HOME" \
   ENV_FILE=/dev/null HOST=127.0.0.1 PORT=0 LOG_FORMAT=json \
   DATABASE_URL="sqlite:///$tmp/journey.db" BCRYPT_COST=4 \
-  RATE_LIMIT_PER_MINUTE=1000 LOGIN_RATE_LIMIT_PER_MINUTE=$login_limit \
+  RATE_LIMIT_PER_MINUTE=1000 LOGIN_RATE_LIMIT_PER_MINUTE=$login_limit REFRESH_REUSE_GRACE_SECONDS=0 \
   FIRST_SUPERUSER_EMAIL=root@example.com FIRST_SUPERUSER_USERNAME=root FIRST_SUPERUSER_PASSWORD="$admin_password" \
   "$tmp/myapi" serve >"$tmp/server.log" 2>&1 &
 server=$!
