@@ -117,11 +117,11 @@ func (s *server) registerAuth(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "refresh", Method: http.MethodPost, Path: "/auth/refresh",
-		Summary:     "Exchange a refresh token for a new pair",
+		Summary: "Exchange a refresh token for a new pair",
 		Description: "The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS " +
 			"(a retry), it gets the same new pair; later, it revokes the whole session.",
-		Tags:        []string{"authentication"},
-		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+		Tags:   []string{"authentication"},
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
 		token := in.token()
 		if token == "" {

@@ -97,7 +97,7 @@ export class AuthenticationService {
     /**
      * Exchange a refresh token for a new pair
      *
-     * The presented refresh token stops working. Presenting it again revokes the whole session.
+     * The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS (a retry), it gets the same new pair; later, it revokes the whole session.
      */
     public static refresh<ThrowOnError extends boolean = false>(options?: Options<RefreshData, ThrowOnError>): RequestResult<RefreshResponses, RefreshErrors, ThrowOnError> {
         return (options?.client ?? client).post<RefreshResponses, RefreshErrors, ThrowOnError>({
@@ -269,7 +269,7 @@ export class UsersService {
     /**
      * Change the current user's email or username
      *
-     * Changes the fields the body names; the others stay as they are. Neither may be null. Email and username stay unique, ignoring case (400 when taken).
+     * Changes the fields the body names; the others stay as they are. Neither may be null. Email and username stay unique, ignoring case (400 when taken). Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); the old address is told, and pending reset tokens stop working.
      */
     public static updateMe<ThrowOnError extends boolean = false>(options: Options<UpdateMeData, ThrowOnError>): RequestResult<UpdateMeResponses, UpdateMeErrors, ThrowOnError> {
         return (options.client ?? client).put<UpdateMeResponses, UpdateMeErrors, ThrowOnError>({
@@ -312,7 +312,7 @@ export class UsersService {
     /**
      * Change a user (superuser): activate, deactivate, promote, rename
      *
-     * Changes the fields the body names; the others stay as they are, and none may be null. Deactivating a user ends all their sessions. A superuser cannot deactivate or demote itself, so there is always one left.
+     * Changes the fields the body names; the others stay as they are, and none may be null. Deactivating a user ends all their sessions. A superuser cannot deactivate or demote itself, nor the last active superuser. Changing the email needs the acting superuser's `current_password` or a recent login.
      */
     public static updateUser<ThrowOnError extends boolean = false>(options: Options<UpdateUserData, ThrowOnError>): RequestResult<UpdateUserResponses, UpdateUserErrors, ThrowOnError> {
         return (options.client ?? client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError>({

@@ -165,6 +165,10 @@ export type UserCreate = {
 };
 
 export type UserUpdateAdmin = {
+    /**
+     * The acting superuser's password: needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)
+     */
+    current_password?: string;
     email?: string;
     is_active?: boolean;
     is_superuser?: boolean;
@@ -172,6 +176,10 @@ export type UserUpdateAdmin = {
 };
 
 export type UserUpdateMe = {
+    /**
+     * Needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)
+     */
+    current_password?: string;
     email?: string;
     username?: string;
 };
