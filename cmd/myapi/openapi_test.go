@@ -27,7 +27,7 @@ func TestOpenAPIDocumentIsCommitted(t *testing.T) {
 		t.Fatalf("GET /openapi.json: %d %s", status, body)
 	}
 	var served bytes.Buffer
-	if err := json.Indent(&served, []byte(body), "", "  "); err != nil {
+	if err := json.Indent(&served, body, "", "  "); err != nil {
 		t.Fatalf("GET /openapi.json is not JSON: %v", err)
 	}
 	served.WriteByte('\n')

@@ -209,7 +209,7 @@ func TestUnknownFieldsAreIgnored(t *testing.T) {
 			{"register", request{Method: "POST", Path: "/auth/register", JSON: map[string]any{
 				"email": "quinn@example.com", "username": "quinn", "password": "password123", "full_name": "Quinn"}}, http.StatusCreated},
 			{"update an item", request{Method: "PUT", Path: "/items/" + itoa(int64(item["id"].(float64))), Token: token,
-				JSON: map[string]any{"descripton": "typo"}}, http.StatusOK},
+				JSON: map[string]any{"colour": "blue"}}, http.StatusOK},
 			{"update oneself", request{Method: "PUT", Path: "/users/me", Token: token, JSON: map[string]any{"nickname": "o"}}, http.StatusOK},
 			{"update a user", request{Method: "PATCH", Path: "/users/" + itoa(otherID), Token: admin,
 				JSON: map[string]any{"role": "admin"}}, http.StatusOK},
