@@ -24,9 +24,9 @@ type RootOutput struct {
 // Health is the seed's health body.
 type Health struct {
 	Status      string `json:"status" enum:"ok" example:"ok"`
-	App         string `json:"app" example:"My API" doc:"APP_NAME"`
-	Version     string `json:"version" example:"1.0.0" doc:"APP_VERSION"`
-	Environment string `json:"environment" example:"production" doc:"ENVIRONMENT"`
+	App         string `json:"app" example:"My API" doc:"The APP_NAME setting"`
+	Version     string `json:"version" example:"1.0.0" doc:"The APP_VERSION setting"`
+	Environment string `json:"environment" example:"production" doc:"The ENVIRONMENT setting"`
 }
 
 // HealthOutput wraps Health.

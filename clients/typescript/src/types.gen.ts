@@ -21,16 +21,16 @@ export type ErrorDetail = {
 
 export type Health = {
     /**
-     * APP_NAME
+     * The APP_NAME setting
      */
     app: string;
     /**
-     * ENVIRONMENT
+     * The ENVIRONMENT setting
      */
     environment: string;
     status: 'ok';
     /**
-     * APP_VERSION
+     * The APP_VERSION setting
      */
     version: string;
 };
