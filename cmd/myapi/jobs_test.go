@@ -168,3 +168,35 @@ func TestEmailsLoggedWithoutSMTP(t *testing.T) {
 		t.Errorf("logged email = %s", line)
 	}
 }
+
+// TestEmailOffInProduction: production starts without sending email only
+// when told so (EMAIL_ENABLED=false); then nothing reaches the SMTP server
+// even though one is configured, and the log says an email was not sent,
+// without its body (a reset token is a secret).
+func TestEmailOffInProduction(t *testing.T) {
+	mp := testmail.Start(t)
+	env := mailSettings(testdb.Engines(t)[0].URL(t), mp).with(
+		"ENVIRONMENT", "production", "SECRET_KEY", strings.Repeat("p", 32), "EMAIL_ENABLED", "false")
+	in := start(t, env)
+	if status, body := call(t, http.MethodPost, in.URL+"/auth/register", jsonType, "",
+		strings.NewReader(`{"email":"gus@example.com","username":"gus","password":"correct horse"}`)); status != http.StatusCreated {
+		t.Fatalf("register = %d %s", status, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(in.Logs.String(), "email not sent") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no logged email\n%s", in.Logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	line := grepLines(in.Logs.String(), "email not sent")
+	if !strings.Contains(line, "gus@example.com") || !strings.Contains(line, `"body_bytes"`) || strings.Contains(line, `"body"`) {
+		t.Errorf("logged email = %s; want the recipient and body_bytes, never the body", line)
+	}
+	if !strings.Contains(in.Logs.String(), "EMAIL_ENABLED=false") {
+		t.Errorf("the start-up log does not say email is off:\n%s", grepLines(in.Logs.String(), "email"))
+	}
+	if msgs := mp.Messages(t); len(msgs) != 0 {
+		t.Errorf("EMAIL_ENABLED=false sent %d email(s): %+v", len(msgs), msgs)
+	}
+}

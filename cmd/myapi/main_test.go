@@ -185,6 +185,7 @@ func TestInvalidConfigStopsBeforeListening(t *testing.T) {
 		{"REDIS_URL not a URL", []string{"REDIS_URL", "localhost:6379"}, "REDIS_URL"},
 		{"SECRET_KEY missing in production", []string{"ENVIRONMENT", "production"}, "SECRET_KEY"},
 		{"SECRET_KEY example in production", []string{"ENVIRONMENT", "production", "SECRET_KEY", "your-secret-key-change-this-in-production"}, "SECRET_KEY"},
+		{"SMTP_HOST missing in production", []string{"ENVIRONMENT", "production", "SECRET_KEY", strings.Repeat("s", 32)}, "SMTP_HOST"},
 		{"BCRYPT_COST 3", []string{"BCRYPT_COST", "3"}, "BCRYPT_COST"},
 		{"LOG_LEVEL junk", []string{"LOG_LEVEL", "chatty"}, "LOG_LEVEL"},
 		{"ALGORITHM RS256", []string{"ALGORITHM", "RS256"}, "ALGORITHM"},
