@@ -58,6 +58,8 @@ type envOptions struct {
 	logOut io.Writer
 	// noMetrics leaves metrics out, as METRICS_ENABLED=false does.
 	noMetrics bool
+	// logSampler, if set, samples the access log.
+	logSampler *logging.Sampler
 }
 
 // forEachEngine runs fn against a fresh server on every available engine.
@@ -129,6 +131,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		DocsEnabled:    opts.docs,
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
+		LogSampler:     opts.logSampler,
 	}, httpapi.Deps{
 		Log:     logging.New(logOut, true, logLevel),
 		Auth:    svc,
