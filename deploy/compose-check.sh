@@ -17,7 +17,8 @@
 #     replicas' rendered environment, refuses to start because SMTP_HOST is
 #     empty, while it accepts the production template's.
 # Tools: Debian's docker-compose (v1 renders the same Compose
-# Specification), python3-yaml (docker-compose's own dependency), jq, go.
+# Specification; COMPOSE="docker compose" uses v2, as GitHub's runners
+# do), python3-yaml (docker-compose's own dependency), jq, go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # render ENV_FILE OUT_JSON: docker-compose config as JSON.
 render() {
-  docker-compose --env-file "$1" config >"$tmp/rendered.yml" || fail "docker-compose config with $1"
+  # shellcheck disable=SC2086  # COMPOSE is a command of one or two words
+  ${COMPOSE:-docker-compose} --env-file "$1" config >"$tmp/rendered.yml" || fail "compose config with $1"
   python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' <"$tmp/rendered.yml" >"$2"
 }
 secrets() {

@@ -42,7 +42,7 @@ driver_pull() {
     || docker image inspect "${MYAPI_IMAGE:-$(env_get MYAPI_IMAGE)}:$1" >/dev/null 2>&1 \
     || docker image inspect "myapi:$1" >/dev/null 2>&1
 }
-driver_migrate() { MYAPI_TAG=$1 compose run --rm --no-build migrate >&2; }
+driver_migrate() { MYAPI_TAG=$1 compose run --rm migrate >&2; }
 driver_start() { # ROLLOUT_NEW: the ids of the new containers
   local before
   before=$(compose ps -q api | sort)

@@ -3,7 +3,7 @@
 # Check 12 of deploy/scaleout/run.sh (sourced by it, with its helpers):
 # deploy/rollout-lib.sh's rolling deploy, driven with processes instead of
 # containers, under load through nginx: MYAPI_BIN (tag v1, instances a, b)
-# to MYAPI_BIN2 (tag v2, stamped scaleout-v2) on c, d; a deploy of a tag
+# to MYAPI_BIN2 (tag v2, version and commit stamped scaleout-v2) on c, d; a deploy of a tag
 # that never becomes ready (refused, v2 keeps serving); then --rollback's
 # path back to v1 on a, b. Zero failed requests throughout.
 #
@@ -50,16 +50,24 @@ driver_ready() {
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(inst "$1")/health/ready")" = 200 ]
 }
 driver_settle() { :; }
-driver_stop() { [ -z "${INST_PID[$1]:-}" ] || stop_instance "$1" TERM; }
+driver_stop() {
+  [ -n "${INST_PID[$1]:-}" ] || return 0
+  if kill -0 "${INST_PID[$1]}" 2>/dev/null; then
+    stop_instance "$1" TERM
+  else # exited by itself (the broken release): reap it
+    wait "${INST_PID[$1]}" 2>/dev/null || true
+    unset "INST_PID[$1]"
+  fi
+}
 driver_remove() { :; }
 driver_finish() { shift 2; ROLL_LIVE=("$@"); }
 driver_record() { ROLL_PREV=$ROLL_TAG ROLL_TAG=$1; }
 driver_previous() { echo "$ROLL_PREV"; }
 
-build_versions() { # build_versions NAME...: myapi_build_info's version on each
+build_versions() { # build_versions NAME...: the build each runs (myapi_build_info's commit stamp)
   local n
   for n in "$@"; do
-    curl -s --max-time 2 "$(inst "$n")/metrics" | sed -n 's/^myapi_build_info{.*version="\([^"]*\)".*/\1/p'
+    curl -s --max-time 2 "$(inst "$n")/metrics" | sed -n 's/^myapi_build_info{.*commit="\([^"]*\)".*/\1/p'
   done | sort -u | paste -sd, -
 }
 
@@ -78,14 +86,13 @@ LG=$!
 LOAD_PIDS+=("$LG")
 sleep 2
 roll_notes=""
-set +e
-rollout_run v2 2>>"$WORK/rollout.log"; rc_v2=$?
+rc_v2=0 rc_broken=0 rc_back=0
+rollout_run v2 2>>"$WORK/rollout.log" || rc_v2=$?
 after_v2="${ROLL_LIVE[*]}:$(build_versions "${ROLL_LIVE[@]}")"
-rollout_run broken 2>>"$WORK/rollout.log"; rc_broken=$?
+rollout_run broken 2>>"$WORK/rollout.log" || rc_broken=$?
 after_broken="${ROLL_LIVE[*]}:$(build_versions "${ROLL_LIVE[@]}")"
-rollout_run "$(driver_previous)" 2>>"$WORK/rollout.log"; rc_back=$?
+rollout_run "$(driver_previous)" 2>>"$WORK/rollout.log" || rc_back=$?
 after_back="${ROLL_LIVE[*]}:$(build_versions "${ROLL_LIVE[@]}")"
-set -e
 wait "$WRK" || true
 wait "$LG" || true
 wrk_fail=$(wrk_failed "$WORK/wrk-rollout.txt")
@@ -94,7 +101,7 @@ lg_fail=$(jq .failed "$WORK/loadgen-rollout.json")
 lg_n=$(jq .requests "$WORK/loadgen-rollout.json")
 [ "$rc_v2" = 0 ] && [ "$after_v2" = "c d:scaleout-v2" ] || roll_notes+="v1→v2: rc $rc_v2, live $after_v2; "
 [ "$rc_broken" = 1 ] && [ "$after_broken" = "c d:scaleout-v2" ] || roll_notes+="broken: rc $rc_broken, live $after_broken; "
-[ "$rc_back" = 0 ] && [ "$after_back" = "a b:$v1_version" ] && [ "$ROLL_TAG" = v1 ] || roll_notes+="rollback: rc $rc_back, live $after_back, tag $ROLL_TAG; "
+[ "$rc_back" = 0 ] && [ -n "$v1_version" ] && [ "$after_back" = "a b:$v1_version" ] && [ "$ROLL_TAG" = v1 ] || roll_notes+="rollback: rc $rc_back, live $after_back, tag $ROLL_TAG; "
 if [ -z "$roll_notes" ] && [ "$wrk_fail" = 0 ] && [ "$lg_fail" = 0 ] && [ "${wrk_n:-0}" -gt 0 ] && [ "${lg_n:-0}" -gt 0 ]; then
   check "rolling deploy v1→v2, refused broken tag, rollback: 0 failed" PASS "$v1_version→scaleout-v2 (c d), broken tag removed (v2 kept), back to $v1_version (a b); wrk GETs $wrk_n, writes+reads $lg_n, 0 failed"
 else
