@@ -76,14 +76,7 @@ render_nginx a b c d
 kill -HUP "$NGINX_PID"
 sleep 1
 v1_version=$(build_versions a b)
-wrk -t2 -c8 -d40s --timeout 10s "$NGX/items?skip=0&limit=10" >"$WORK/wrk-rollout.txt" 2>&1 &
-WRK=$!
-LOAD_PIDS+=("$WRK")
-"$LOADGEN_BIN" -base "$NGX" -cacert "$WORK/tls/fullchain.pem" -mode mixed -token "$TOKEN" \
-  -concurrency 2 -duration 40s -pause 20ms -label rollout \
-  -ids "$WORK/acked-rollout.txt" >"$WORK/loadgen-rollout.json" 2>&1 &
-LG=$!
-LOAD_PIDS+=("$LG")
+start_load rollout 40 8
 sleep 2
 roll_notes=""
 rc_v2=0 rc_broken=0 rc_back=0

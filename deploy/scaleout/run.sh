@@ -625,17 +625,25 @@ upstream_hits() { # upstream_hits PORT: nginx log lines that went to that port
   grep -c "127.0.0.1:$1" "$WORK/nginx/access.log" || true
 }
 
+# start_load LABEL SECONDS CONNECTIONS: through nginx, in the background,
+# wrk GETs on CONNECTIONS connections ($WORK/wrk-LABEL.txt, pid in WRK) and
+# loadgen's writes and reads ($WORK/loadgen-LABEL.json, the ids of
+# acknowledged items in $WORK/acked-LABEL.txt, pid in LG).
+start_load() {
+  wrk -t2 -c"$3" -d"$2s" --timeout 10s "$NGX/items?skip=0&limit=10" >"$WORK/wrk-$1.txt" 2>&1 &
+  WRK=$!
+  LOAD_PIDS+=("$WRK")
+  "$LOADGEN_BIN" -base "$NGX" -cacert "$WORK/tls/fullchain.pem" -mode mixed -token "$TOKEN" \
+    -concurrency 2 -duration "$2s" -pause 20ms -label "$1" \
+    -ids "$WORK/acked-$1.txt" >"$WORK/loadgen-$1.json" 2>&1 &
+  LG=$!
+  LOAD_PIDS+=("$LG")
+}
+
 # --- 7. SIGTERM under load
 log "SIGTERM to instance a under load"
 hits_before=$(upstream_hits "${INST_PORT[a]}")
-wrk -t2 -c16 -d8s --timeout 10s "$NGX/items?skip=0&limit=10" >"$WORK/wrk-sigterm.txt" 2>&1 &
-WRK=$!
-LOAD_PIDS+=("$WRK")
-"$LOADGEN_BIN" -base "$NGX" -cacert "$WORK/tls/fullchain.pem" -mode mixed -token "$TOKEN" \
-  -concurrency 2 -duration 8s -pause 20ms -label sigterm \
-  -ids "$WORK/acked-sigterm.txt" >"$WORK/loadgen-sigterm.json" 2>&1 &
-LG=$!
-LOAD_PIDS+=("$LG")
+start_load sigterm 8 16
 sleep 3
 hits_mid=$(upstream_hits "${INST_PORT[a]}")
 t_term=$(now_ms)
