@@ -46,6 +46,15 @@ case ${SMTP_TLS:-starttls} in
   *) echo "alertmanager: SMTP_TLS: want starttls, tls or none" >&2; exit 1 ;;
 esac
 
+# webhook URL SEND_RESOLVED: a receiver's webhook_configs.
+webhook() {
+  cat <<YAML
+    webhook_configs:
+      - url: $(q "$1")
+        send_resolved: $2
+YAML
+}
+
 # receiver NAME SUBJECT_PREFIX: a receiver with every configured channel.
 receiver() {
   echo "  - name: $1"
@@ -59,13 +68,7 @@ receiver() {
         text: '{{ template "myapi.text" . }}'
 YAML
   fi
-  if [ -n "$webhook" ]; then
-    cat <<YAML
-    webhook_configs:
-      - url: $(q "$webhook")
-        send_resolved: true
-YAML
-  fi
+  if [ -n "$webhook" ]; then webhook "$webhook" true; fi
 }
 
 {
@@ -118,13 +121,7 @@ YAML
   receiver page PAGE
   receiver ticket TICKET
   echo "  - name: watchdog"
-  if [ -n "$watchdog" ]; then
-    cat <<YAML
-    webhook_configs:
-      - url: $(q "$watchdog")
-        send_resolved: false
-YAML
-  fi
+  if [ -n "$watchdog" ]; then webhook "$watchdog" false; fi
 } >"$out"
 
 # The email body (myapi.tmpl beside OUTPUT, where the templates line above
