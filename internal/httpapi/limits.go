@@ -46,7 +46,7 @@ func loginLimited(path string) bool {
 
 func unlimited(path string) bool {
 	return path == "" || path == "/health" || strings.HasPrefix(path, "/health/") || path == "/metrics" ||
-		path == "/docs" || strings.HasPrefix(path, "/docs/") || path == "/redoc" || strings.HasPrefix(path, "/openapi")
+		path == "/docs" || strings.HasPrefix(path, "/docs/") || path == "/redoc" || strings.HasPrefix(path, "/redoc/") || strings.HasPrefix(path, "/openapi")
 }
 
 // metricsMiddleware counts requests when metrics are on.
