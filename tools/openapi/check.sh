@@ -15,26 +15,28 @@ root=$(cd ../.. && pwd)
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1
 
 fail() { echo "tools/openapi/check.sh: $*" >&2; exit 1; }
+# section names the next part and when it starts, to see where time goes.
+section() { echo "--- $* (at ${SECONDS}s)"; }
 
-echo "--- npm ci (tools/openapi)"
+section "npm ci (tools/openapi)"
 npm ci --no-fund --no-audit --loglevel=error
 
-echo "--- redocly lint"
+section "redocly lint"
 npx redocly lint --config redocly.yaml ../../api/openapi.json
-echo "--- spectral lint"
+section "spectral lint"
 npx spectral lint --ruleset .spectral.yaml --fail-severity=warn ../../api/openapi.json
 
-echo "--- regenerate clients/typescript/src"
+section "regenerate clients/typescript/src"
 npx openapi-ts --file openapi-ts.config.mjs >/dev/null
 changed=$(git -C "$root" status --porcelain -- clients/typescript)
 [ -z "$changed" ] || fail "clients/typescript differs from what api/openapi.json generates:
 $changed
 Regenerate it (cd tools/openapi && npm ci && npm run generate) and commit it."
 
-echo "--- tsc --noEmit --strict (clients/typescript)"
+section "tsc --noEmit --strict (clients/typescript)"
 npx tsc --project ../../clients/typescript/tsconfig.json --noEmit --strict
 
-echo "--- end-to-end journey through the client"
+section "end-to-end journey through the client"
 tmp=$(mktemp -d)
 server=""
 cleanup() {
@@ -69,3 +71,4 @@ if ! MYAPI_URL="http://$addr" MYAPI_ADMIN_USERNAME=root MYAPI_ADMIN_PASSWORD="$a
   tail -n 50 "$tmp/server.log" >&2
   fail "the end-to-end journey failed"
 fi
+section "done"
