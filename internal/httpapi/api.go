@@ -101,7 +101,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	})
 
 	api := humachi.New(r, s.humaConfig())
-	api.UseMiddleware(s.authenticate(api))
+	api.UseMiddleware(s.authenticate(api), checkInput(api))
 
 	s.registerMeta(api)
 	s.registerAuth(api)
@@ -139,7 +139,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 		// recoverer still answers 500 JSON; reports other 5xx answers.
 		et.Middleware,
 		requestTimeout(cfg.RequestTimeout),
-		limitBody(cfg.MaxBodyBytes),
+		readBody(cfg.MaxBodyBytes, log),
 		// The seed answers /items/ and redirects /items; myapi answers both.
 		middleware.StripSlashes,
 	}
@@ -165,6 +165,8 @@ func (s *server) humaConfig() huma.Config {
 		},
 	}
 	hc.Transformers = append(hc.Transformers, detailedErrors)
+	json := strictJSON()
+	hc.Formats = map[string]huma.Format{"application/json": json, "json": json}
 	return hc
 }
 
@@ -177,7 +179,9 @@ var authenticated = []map[string][]string{{securityScheme: {}}}
 
 // op fills in what every operation shares.
 func (s *server) op(o huma.Operation) huma.Operation {
-	o.MaxBodyBytes = s.cfg.MaxBodyBytes
+	// readBody has refused anything longer; huma answers 413 to a body of
+	// exactly its limit, so its limit is one byte more.
+	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 1
 	return o
 }
 

@@ -45,11 +45,6 @@ type UserUpdateMe struct {
 	Username *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
 }
 
-// Resolve rejects control characters in the account names.
-func (b *UserUpdateMe) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
-}
-
 // UserUpdateAdmin is what a superuser may change about any user.
 type UserUpdateAdmin struct {
 	_           struct{} `additionalProperties:"true"`
@@ -57,18 +52,6 @@ type UserUpdateAdmin struct {
 	Username    *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
 	IsActive    *bool    `json:"is_active,omitempty"`
 	IsSuperuser *bool    `json:"is_superuser,omitempty"`
-}
-
-// Resolve rejects control characters in the account names.
-func (b *UserUpdateAdmin) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
-}
-
-func checkOptionalText(pb *huma.PathBuffer, field string, v *string) error {
-	if v == nil {
-		return nil
-	}
-	return checkText(pb, field, *v, false)
 }
 
 // Page is the skip/limit query of every list.
