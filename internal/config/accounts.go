@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"unicode"
+	"unicode/utf8"
 )
 
 // CheckEmail applies the API's rule for an account email: a bare address
@@ -18,26 +18,39 @@ func CheckEmail(email string) error {
 	return nil
 }
 
-// CheckUsername applies the API's rule for a username: 3-50 characters,
-// no control characters.
+// CheckUsername applies the API's rule for a username: 3-50 characters
+// of text (checkText).
 func CheckUsername(username string) error {
-	if n := len([]rune(username)); n < 3 || n > 50 {
-		return fmt.Errorf("must be 3-50 characters, got %d", n)
+	if err := checkText(username); err != nil {
+		return err
 	}
-	if strings.IndexFunc(username, unicode.IsControl) >= 0 {
-		return errors.New("must not contain control characters")
+	if n := utf8.RuneCountInString(username); n < 3 || n > 50 {
+		return fmt.Errorf("must be 3-50 characters, got %d", n)
 	}
 	return nil
 }
 
-// CheckPassword applies the API's rule for a password: 8-100 characters.
-// The message never repeats the password.
+// CheckPassword applies the API's rule for a password: 8-100 characters
+// of text (checkText). The message never repeats the password.
 func CheckPassword(password string) error {
-	if n := len([]rune(password)); n < 8 || n > 100 {
+	if err := checkText(password); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(password); n < 8 || n > 100 {
 		return fmt.Errorf("must be 8-100 characters, got %d", n)
 	}
-	if strings.IndexFunc(password, unicode.IsControl) >= 0 {
-		return errors.New("must not contain control characters")
+	return nil
+}
+
+// checkText applies the API's rule for every text field: any Unicode,
+// control characters included, as the seed accepts, except NUL, which
+// PostgreSQL cannot store; and the bytes must be UTF-8.
+func checkText(s string) error {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New(`must not contain the NUL character (\u0000)`)
+	case !utf8.ValidString(s):
+		return errors.New("must be valid UTF-8")
 	}
 	return nil
 }

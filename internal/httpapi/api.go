@@ -108,6 +108,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerUsers(api)
 	s.registerItems(api)
 	s.registerJobs(api)
+	documentBodyErrors(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}
@@ -196,6 +197,15 @@ func (s *server) fail(ctx context.Context, err error) error {
 	case storage.Unavailable(err):
 		s.Log.WarnContext(ctx, "database unavailable", "error", err)
 		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
+	}
+	// Logged as warnings: each is a rule the API should check itself.
+	switch storage.Refused(err) {
+	case storage.BadValue:
+		s.Log.WarnContext(ctx, "database refused a value", "error", err)
+		return huma.Error422UnprocessableEntity(msgValueRefused)
+	case storage.Conflict:
+		s.Log.WarnContext(ctx, "database refused a write as conflicting", "error", err)
+		return huma.Error409Conflict(msgConflict)
 	}
 	s.Log.ErrorContext(ctx, "request failed", "error", err)
 	errtrack.CaptureError(ctx, err)

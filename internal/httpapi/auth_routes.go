@@ -66,7 +66,7 @@ type LoginInput struct {
 type loginForm struct {
 	Username  string `json:"username"`
 	Password  string `json:"password" format:"password"`
-	GrantType string `json:"grant_type,omitempty" enum:"password"`
+	GrantType string `json:"grant_type,omitempty" enum:"password," doc:"OAuth2's grant type; empty counts as absent, as the seed takes it"`
 	Scope     string `json:"scope,omitempty"`
 }
 
