@@ -100,6 +100,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 	})
 
+	matchKeysExactly()
 	api := humachi.New(r, s.humaConfig())
 	api.UseMiddleware(s.authenticate(api), checkInput(api))
 

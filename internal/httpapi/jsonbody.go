@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -28,6 +29,17 @@ func strictJSON() huma.Format {
 			return jsonv2.Unmarshal(data, v)
 		},
 	}
+}
+
+// strictCasing sets huma's validator to match keys exactly, as strictJSON
+// does: by default it takes a key that differs only in case ("TITLE") for a
+// missing property and validates its value, which the decoder then ignores,
+// so {"TITLE":"x"} would pass as a title and store none. The setting is a
+// variable of the huma package, set once, before the first API serves.
+var strictCasing sync.Once
+
+func matchKeysExactly() {
+	strictCasing.Do(func() { huma.ValidateStrictCasing = true })
 }
 
 // Messages of the text rules, shared by JSON bodies, the login form and
