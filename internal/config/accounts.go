@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"strings"
 	"unicode/utf8"
+
+	"myapi/internal/input"
 )
 
 // CheckEmail applies the API's rule for an account email: a bare address
@@ -19,10 +20,10 @@ func CheckEmail(email string) error {
 }
 
 // CheckUsername applies the API's rule for a username: 3-50 characters
-// of text (checkText).
+// of text (input.TextProblem: anything but NUL and invalid UTF-8).
 func CheckUsername(username string) error {
-	if err := checkText(username); err != nil {
-		return err
+	if msg := input.TextProblem(username); msg != "" {
+		return errors.New(msg)
 	}
 	if n := utf8.RuneCountInString(username); n < 3 || n > 50 {
 		return fmt.Errorf("must be 3-50 characters, got %d", n)
@@ -31,26 +32,14 @@ func CheckUsername(username string) error {
 }
 
 // CheckPassword applies the API's rule for a password: 8-100 characters
-// of text (checkText). The message never repeats the password.
+// of text (input.TextProblem: anything but NUL and invalid UTF-8). The
+// message never repeats the password.
 func CheckPassword(password string) error {
-	if err := checkText(password); err != nil {
-		return err
+	if msg := input.TextProblem(password); msg != "" {
+		return errors.New(msg)
 	}
 	if n := utf8.RuneCountInString(password); n < 8 || n > 100 {
 		return fmt.Errorf("must be 8-100 characters, got %d", n)
-	}
-	return nil
-}
-
-// checkText applies the API's rule for every text field: any Unicode,
-// control characters included, as the seed accepts, except NUL, which
-// PostgreSQL cannot store; and the bytes must be UTF-8.
-func checkText(s string) error {
-	switch {
-	case strings.IndexByte(s, 0) >= 0:
-		return errors.New(`must not contain the NUL character (\u0000)`)
-	case !utf8.ValidString(s):
-		return errors.New("must be valid UTF-8")
 	}
 	return nil
 }

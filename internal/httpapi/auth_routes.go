@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"myapi/internal/auth"
+	"myapi/internal/input"
 	"myapi/internal/users"
 )
 
@@ -139,9 +140,12 @@ func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 		return nil, huma.NewError(http.StatusUnsupportedMediaType,
 			"Content-Type must be application/x-www-form-urlencoded (OAuth2 password form), got "+quoteOrNone(in.ContentType))
 	}
-	form, err := parseForm(in.RawBody)
+	form, problems, err := input.ParseForm(in.RawBody)
 	if err != nil {
-		return nil, err
+		return nil, huma.Error422UnprocessableEntity("malformed form body: " + err.Error())
+	}
+	if len(problems) > 0 {
+		return nil, huma.Error422UnprocessableEntity("validation failed", problemDetails(problems...)...)
 	}
 	var missing []error
 	for _, field := range []string{"username", "password"} {

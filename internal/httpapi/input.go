@@ -6,25 +6,27 @@ import (
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"myapi/internal/input"
 )
 
 // checkInput refuses, before huma parses a request, what huma's schema
 // validation cannot see and the database cannot store, with a 422 naming
 // the place: NUL or invalid UTF-8 in a query or path parameter, and in a
 // JSON body a key given twice, NUL, or half a surrogate pair
-// (checkJSONText). Every other character is accepted, control characters
+// (input.CheckJSON). Every other character is accepted, control characters
 // included, as the seed accepts them.
 func checkInput(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op := ctx.Operation()
-		detail := checkParams(ctx, op)
-		if detail == nil {
+		problem := checkParams(ctx, op)
+		if problem == nil {
 			if body := jsonBody(ctx, op); body != nil {
-				detail = checkJSONText(body)
+				problem = input.CheckJSON(body)
 			}
 		}
-		if detail != nil {
-			_ = huma.WriteErr(api, ctx, http.StatusUnprocessableEntity, "validation failed", detail)
+		if problem != nil {
+			_ = huma.WriteErr(api, ctx, http.StatusUnprocessableEntity, "validation failed", problemDetails(*problem)...)
 			return
 		}
 		next(ctx)
@@ -32,7 +34,7 @@ func checkInput(api huma.API) func(huma.Context, func(huma.Context)) {
 }
 
 // checkParams checks the query and path parameters op declares.
-func checkParams(ctx huma.Context, op *huma.Operation) *huma.ErrorDetail {
+func checkParams(ctx huma.Context, op *huma.Operation) *input.Problem {
 	// A raw query of ASCII without NUL or '%' cannot decode to NUL or
 	// invalid UTF-8: the common case costs one scan of it.
 	plainQuery := plainASCII(ctx.URL().RawQuery)
@@ -46,22 +48,11 @@ func checkParams(ctx huma.Context, op *huma.Operation) *huma.ErrorDetail {
 		default:
 			continue
 		}
-		if msg := textProblem(v); msg != "" {
-			return &huma.ErrorDetail{Location: p.In + "." + p.Name, Message: msg}
+		if msg := input.TextProblem(v); msg != "" {
+			return &input.Problem{Location: p.In + "." + p.Name, Message: msg}
 		}
 	}
 	return nil
-}
-
-// textProblem says why s cannot be stored as text, or "" when it can.
-func textProblem(s string) string {
-	switch {
-	case strings.IndexByte(s, 0) >= 0:
-		return msgNUL
-	case !utf8.ValidString(s):
-		return msgBadUTF8
-	}
-	return ""
 }
 
 func plainASCII(s string) bool {
