@@ -29,8 +29,9 @@ func DecodeJSON(data []byte, v any) error {
 // all, which DecodeJSON refuses.
 func CheckJSON(body []byte) *Problem {
 	// Invalid UTF-8 is let through here only so that the escapes of such
-	// a string can be looked at; DecodeJSON refuses it.
-	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowInvalidUTF8(true))
+	// a string can be looked at; DecodeJSON refuses it. From a
+	// bytes.Buffer the decoder reads in place, without a copy.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowInvalidUTF8(true))
 	for {
 		if dec.PeekKind() == '"' {
 			raw, err := dec.ReadValue()
