@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -33,35 +33,40 @@ func checkInput(api huma.API) func(huma.Context, func(huma.Context)) {
 	}
 }
 
-// checkParams checks the query and path parameters op declares.
+// checkParams checks the query and path parameters op declares: a query
+// parameter given twice is refused (huma reads the first, the seed the
+// last), and so is an empty value where a number is expected (huma would
+// take it for absent and use the default; the seed refuses it).
 func checkParams(ctx huma.Context, op *huma.Operation) *input.Problem {
-	// A raw query of ASCII without NUL or '%' cannot decode to NUL or
-	// invalid UTF-8: the common case costs one scan of it.
-	plainQuery := plainASCII(ctx.URL().RawQuery)
+	var query url.Values
+	if u := ctx.URL(); u.RawQuery != "" {
+		query = u.Query()
+	}
 	for _, p := range op.Parameters {
-		var v string
-		switch {
-		case p.In == "path":
-			v = ctx.Param(p.Name)
-		case p.In == "query" && !plainQuery:
-			v = ctx.Query(p.Name)
+		var values []string
+		switch p.In {
+		case "path":
+			values = []string{ctx.Param(p.Name)}
+		case "query":
+			values = query[p.Name]
 		default:
 			continue
 		}
-		if msg := input.TextProblem(v); msg != "" {
-			return &input.Problem{Location: p.In + "." + p.Name, Message: msg}
+		loc := p.In + "." + p.Name
+		switch {
+		case len(values) == 0:
+			continue
+		case len(values) > 1:
+			return &input.Problem{Location: loc, Message: input.MsgDuplicate}
+		}
+		if msg := input.TextProblem(values[0]); msg != "" {
+			return &input.Problem{Location: loc, Message: msg}
+		}
+		if values[0] == "" && p.Schema != nil && (p.Schema.Type == "integer" || p.Schema.Type == "number") {
+			return &input.Problem{Location: loc, Message: "expected " + p.Schema.Type + ", got an empty value"}
 		}
 	}
 	return nil
-}
-
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == 0 || c == '%' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // jsonBody returns the body of a request that huma will decode as JSON,

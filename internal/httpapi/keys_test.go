@@ -148,7 +148,8 @@ func TestLoginFormText(t *testing.T) {
 	})
 }
 
-// NUL and invalid UTF-8 in a query or path parameter: a 422 naming it.
+// NUL and invalid UTF-8 in a query or path parameter, a query parameter
+// given twice, an empty number: a 422 naming it.
 func TestParametersText(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		for _, tc := range []struct {
@@ -159,6 +160,12 @@ func TestParametersText(t *testing.T) {
 			{"GET", "/items?limit=1%00", "query.limit: must not contain the NUL character"},
 			{"GET", "/items/1%00", "path.item_id: must not contain the NUL character"},
 			{"GET", "/items/%FF", "path.item_id: must be valid UTF-8"},
+			// Given twice, the seed reads the last and huma the first.
+			{"GET", "/items?limit=1&limit=1000", "query.limit: is given more than once"},
+			{"POST", "/auth/refresh?refresh_token=a&refresh_token=b", "query.refresh_token: is given more than once"},
+			// Empty is not absent: the seed refuses it too.
+			{"GET", "/items?skip=", "query.skip: expected integer, got an empty value"},
+			{"GET", "/items?skip=0&limit=", "query.limit: expected integer, got an empty value"},
 		} {
 			if d := e.expect(t, http.StatusUnprocessableEntity, request{Method: tc.method, Path: tc.path}).Detail(t); !strings.Contains(d, tc.detail) {
 				t.Errorf("%s %s: detail %q does not mention %q", tc.method, tc.path, d, tc.detail)
