@@ -64,6 +64,8 @@ type envOptions struct {
 	// jobs serves password recovery and the jobs view, with an
 	// insert-only queue (no worker runs the jobs).
 	jobs bool
+	// logSampler, if set, samples the access log.
+	logSampler *logging.Sampler
 	// clock, if set, is the auth service's clock (and the rate limiter's,
 	// unless limits.Now is set).
 	clock *testClock
@@ -193,6 +195,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		DocsEnabled:    opts.docs,
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
+		LogSampler:     opts.logSampler,
 	}, httpapi.Deps{
 		Log:     logging.New(logOut, true, logLevel),
 		Auth:    svc,
