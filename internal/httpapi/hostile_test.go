@@ -12,12 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/golang-jwt/jwt/v5"
 
-	"myapi/internal/auth"
 	"myapi/internal/items"
 	"myapi/internal/testdb"
 	"myapi/internal/users"
@@ -276,59 +273,6 @@ func replaceKey(ms []member, key, to string) []member {
 		out = append(out, m)
 	}
 	return out
-}
-
-// loginForms are variants of the login form.
-func loginForms(fx *fixture, with func(string, func(*hostileCall)) hostileCall) []hostileCall {
-	u, p := url.QueryEscape(fx.username), url.QueryEscape(fx.password)
-	var calls []hostileCall
-	for i, body := range []string{
-		"", "username=" + u, "password=" + p, "username=&password=", "username=" + u + "&password=" + p + "&username=" + u,
-		"username=" + u + "&password=" + p + "&password=x", "username=" + u + "%00&password=" + p, "username=%FF&password=" + p,
-		"username=" + u + "&password=" + p + "%C3", "username=" + u + ";password=" + p, "username=%zz&password=" + p,
-		"username=" + u + "&password=" + p + "&grant_type=", "username=" + u + "&password=" + p + "&grant_type=PASSWORD",
-		"username=" + u + "&password=" + p + "&grant_type=client_credentials", "username=" + u + "&password=" + p + "&scope=%00",
-		"username=" + strings.ToUpper(u) + "&password=" + p, "USERNAME=" + u + "&PASSWORD=" + p, "username=" + strings.Repeat("u", 100_000) + "&password=" + p,
-		"username=" + u + "&password=" + p + "&", "&&&", "=", "username=" + u + "&password=" + p + "&x=%00%FF", `{"username":"` + fx.username + `"}`,
-		"username=a%7F%01%1B&password=whatever1", "username=%E2%80%AE" + u + "&password=" + p,
-	} {
-		calls = append(calls, with(fmt.Sprintf("form %d %.50q", i, body), func(c *hostileCall) { c.body = body }))
-	}
-	return calls
-}
-
-// forgedTokens are access tokens that must not work, and the plain user's,
-// which must not work where a superuser is needed.
-func forgedTokens(fx *fixture) map[string]string {
-	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
-		s, err := jwt.NewWithClaims(method, claims).SignedString(key)
-		if err != nil {
-			panic(err)
-		}
-		return s
-	}
-	now := time.Now()
-	claims := func(sub string, exp time.Time, typ string) jwt.MapClaims {
-		return jwt.MapClaims{"sub": sub, "exp": exp.Unix(), "iat": now.Unix(), "type": typ, "jti": "j"}
-	}
-	id := strconv.FormatInt(fx.userID, 10)
-	other := []byte("another-secret-another-secret-another")
-	return map[string]string{
-		"none":              "",
-		"garbage":           "garbage",
-		"three dots":        "a.b.c",
-		"alg none":          sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(id, now.Add(time.Hour), auth.TypeAccess)),
-		"other secret":      sign(jwt.SigningMethodHS256, other, claims(id, now.Add(time.Hour), auth.TypeAccess)),
-		"HS512":             sign(jwt.SigningMethodHS512, []byte(testSecret), claims(id, now.Add(time.Hour), auth.TypeAccess)),
-		"expired":           sign(jwt.SigningMethodHS256, []byte(testSecret), claims(id, now.Add(-time.Hour), auth.TypeAccess)),
-		"refresh as access": fx.refresh,
-		"no such user":      sign(jwt.SigningMethodHS256, []byte(testSecret), claims("999999999", now.Add(time.Hour), auth.TypeAccess)),
-		"sub not a number":  sign(jwt.SigningMethodHS256, []byte(testSecret), claims("alice", now.Add(time.Hour), auth.TypeAccess)),
-		"sub NUL":           sign(jwt.SigningMethodHS256, []byte(testSecret), claims("1\x00", now.Add(time.Hour), auth.TypeAccess)),
-		"no type":           sign(jwt.SigningMethodHS256, []byte(testSecret), claims(id, now.Add(time.Hour), "")),
-		"huge":              strings.Repeat("a", 50_000),
-		"plain user":        fx.user,
-	}
 }
 
 // fillPath puts the fixture's ids into a path template.
