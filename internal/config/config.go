@@ -104,6 +104,19 @@ type Config struct {
 	// PasswordResetExpireMinutes is how long a password-reset token works.
 	PasswordResetExpireMinutes int `env:"PASSWORD_RESET_EXPIRE_MINUTES" envDefault:"30"`
 
+	// Scheduled backups (internal/backup) into BackupDir (empty: backups/
+	// beside the SQLite file, or ./backups on PostgreSQL), keeping the
+	// newest BackupKeep. BackupInterval unset: every hour on SQLite, off on
+	// PostgreSQL; 0: off. See BackupEvery.
+	BackupDir      string         `env:"BACKUP_DIR"`
+	BackupInterval *time.Duration `env:"BACKUP_INTERVAL"`
+	BackupKeep     int            `env:"BACKUP_KEEP" envDefault:"24"`
+	// ReplicaURL, if set, streams every change of the SQLite file to a
+	// replica there with Litestream (file:///dir or s3://bucket/path);
+	// ReplicaSyncInterval is how often changes are shipped.
+	ReplicaURL          string        `env:"REPLICA_URL"`
+	ReplicaSyncInterval time.Duration `env:"REPLICA_SYNC_INTERVAL" envDefault:"1s"`
+
 	// Email over SMTP; with no SMTP_HOST messages are logged instead.
 	SMTPHost     string `env:"SMTP_HOST"`
 	SMTPPort     int    `env:"SMTP_PORT" envDefault:"587"`
