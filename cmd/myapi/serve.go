@@ -75,6 +75,11 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	defer tracker.Close(5 * time.Second)
 	log.Info("observability", "tracing", tracing.Enabled(tp), "error_tracking", tracker != nil)
 
+	release, err := holdDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := openStore(ctx, cfg, log, tp)
 	if err != nil {
 		return err

@@ -22,11 +22,13 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"myapi/migrations"
 )
 
 // Engine is one database engine's side of backing up and restoring.
 type Engine interface {
-	// Name is "sqlite" or "postgres".
+	// Name is "sqlite" or "postgres", as migrations.Dialect names them.
 	Name() string
 	// Ext is the extension of this engine's backup files (".db", ".dump").
 	Ext() string
@@ -227,7 +229,11 @@ func (b *Backups) Prune(keep int) ([]Info, error) {
 // Check verifies the backup at path without restoring it: its checksum
 // file if there is one (a missing one is reported in warning), then the
 // engine's own checks. It returns the schema version the file holds.
-func (b *Backups) Check(ctx context.Context, path string, latest int64) (version int64, warning string, err error) {
+func (b *Backups) Check(ctx context.Context, path string) (version int64, warning string, err error) {
+	latest, err := migrations.Latest(migrations.Dialect(b.engine.Name()))
+	if err != nil {
+		return 0, "", err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", fmt.Errorf("restore: %w", err)
@@ -255,12 +261,11 @@ func (b *Backups) Check(ctx context.Context, path string, latest int64) (version
 	return version, warning, nil
 }
 
-// Restore checks the backup at path and replaces the database with it.
-// latest is the newest schema version this binary can migrate to. It
-// returns where the replaced database was kept and the checksum warning,
-// if any.
-func (b *Backups) Restore(ctx context.Context, path string, latest int64) (aside, warning string, err error) {
-	_, warning, err = b.Check(ctx, path, latest)
+// Restore checks the backup at path (Check) and replaces the database with
+// it, migrated to this binary's schema. It returns where the replaced
+// database was kept and the checksum warning, if any.
+func (b *Backups) Restore(ctx context.Context, path string) (aside, warning string, err error) {
+	_, warning, err = b.Check(ctx, path)
 	if err != nil {
 		return "", warning, fmt.Errorf("restore: %w", err)
 	}

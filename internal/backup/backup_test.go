@@ -2,7 +2,6 @@ package backup_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -11,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"myapi/internal/backup"
 	"myapi/internal/backup/backuptest"
 	"myapi/internal/items"
-	"myapi/internal/postgres"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 	"myapi/internal/users"
@@ -39,11 +35,7 @@ func newFixture(t *testing.T, engine testdb.Engine) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dialect := migrations.SQLite
-	if eng.Name() == "postgres" {
-		dialect = migrations.Postgres
-	}
-	latest, err := migrations.Latest(dialect)
+	latest, err := migrations.Latest(migrations.Dialect(eng.Name()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +95,7 @@ func TestCreateListAndRestore(t *testing.T) {
 			if err != nil || len(list) != 1 || list[0].Path != info.Path || list[0].Size != info.Size {
 				t.Fatalf("List = %+v, %v; want the one backup %+v", list, err, info)
 			}
-			version, warning, err := f.backups.Check(ctx, info.Path, f.latest)
+			version, warning, err := f.backups.Check(ctx, info.Path)
 			if err != nil || warning != "" || version != f.latest {
 				t.Fatalf("Check = %d, %q, %v; want version %d", version, warning, err, f.latest)
 			}
@@ -119,7 +111,7 @@ func TestCreateListAndRestore(t *testing.T) {
 			if err := f.store.Close(); err != nil {
 				t.Fatal(err)
 			}
-			aside, warning, err := f.backups.Restore(ctx, info.Path, f.latest)
+			aside, warning, err := f.backups.Restore(ctx, info.Path)
 			if err != nil || warning != "" {
 				t.Fatalf("Restore: %q, %v", warning, err)
 			}
@@ -212,7 +204,7 @@ func TestRestoreRefuses(t *testing.T) {
 					continue // a SQLite file is "the other engine's" there
 				}
 				t.Run(c.name, func(t *testing.T) {
-					_, _, err := f.backups.Restore(ctx, c.path, f.latest)
+					_, _, err := f.backups.Restore(ctx, c.path)
 					if !errors.Is(err, backup.ErrRefused) || !strings.Contains(err.Error(), c.want) {
 						t.Errorf("Restore = %v, want a refusal saying %q", err, c.want)
 					}
@@ -232,9 +224,7 @@ func (f *fixture) newerBackup(t *testing.T) string {
 	ctx := context.Background()
 	bump := func(sql string) {
 		t.Helper()
-		if err := execSQL(ctx, f.url, sql); err != nil {
-			t.Fatal(err)
-		}
+		backuptest.Exec(t, f.url, sql)
 	}
 	bump(fmt.Sprintf("INSERT INTO goose_db_version (version_id, is_applied) VALUES (%d, true)", f.latest+1))
 	info, err := f.backups.Create(ctx, filepath.Join(t.TempDir(), "newer"+f.backups.Engine().Ext()))
@@ -249,9 +239,7 @@ func (f *fixture) newerBackup(t *testing.T) string {
 func foreignSQLite(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "other.db")
-	if err := execSQL(context.Background(), "sqlite:///"+p, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"); err != nil {
-		t.Fatal(err)
-	}
+	backuptest.Exec(t, "sqlite:///"+p, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
 	return p
 }
 
@@ -289,7 +277,7 @@ func TestRestoreRefusesWhileServed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = f.backups.Restore(ctx, info.Path, f.latest)
+			_, _, err = f.backups.Restore(ctx, info.Path)
 			want := map[string]string{"sqlite": "holds a shared lock on", "postgres": "pg_stat_activity"}[engine.Name]
 			if !errors.Is(err, backup.ErrInUse) || !strings.Contains(err.Error(), want) {
 				t.Errorf("Restore while served = %v, want ErrInUse saying %q", err, want)
@@ -336,23 +324,4 @@ func TestPrune(t *testing.T) {
 			t.Errorf("checksum of pruned %s left: %v", d.Path, err)
 		}
 	}
-}
-
-// execSQL runs one statement on the database url names.
-func execSQL(ctx context.Context, url, stmt string) error {
-	driver, dsn := "pgx", url
-	if !postgres.IsURL(url) {
-		path, err := storage.SQLitePath(url)
-		if err != nil {
-			return err
-		}
-		driver, dsn = "sqlite", "file:"+path
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.ExecContext(ctx, stmt)
-	return err
 }

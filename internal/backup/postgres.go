@@ -123,6 +123,7 @@ func (e *pgEngine) tool(ctx context.Context, name string, args ...string) (*exec
 		return nil, fmt.Errorf("%s is not on PATH: install the PostgreSQL client programs (Debian: apt-get install postgresql-client), of a major version at least the server's", name)
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
+	dieWithParent(cmd)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+e.pass, "PGCONNECT_TIMEOUT=10")
 	return cmd, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for Exec
 
 	"myapi/internal/postgres"
 	"myapi/internal/storage"
@@ -29,14 +30,7 @@ func Dump(t testing.TB, dbURL string, tables ...string) string {
 	defer cancel()
 	var b strings.Builder
 	if postgres.IsURL(dbURL) {
-		u, err := url.Parse(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("application_name", "myapi-test-dump") // not a server
-		u.RawQuery = q.Encode()
-		conn, err := pgx.Connect(ctx, u.String())
+		conn, err := pgx.Connect(ctx, withAppName(t, dbURL))
 		if err != nil {
 			t.Fatalf("dump: %v", err)
 		}
@@ -107,6 +101,81 @@ func PrivateAppName(t testing.TB, dbURL string) string {
 	}
 	q := u.Query()
 	q.Set("application_name", "myapi_"+q.Get("search_path"))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Exec runs statements on the database dbURL names, in order.
+func Exec(t testing.TB, dbURL string, stmts ...string) {
+	t.Helper()
+	driver, dsn := "pgx", withAppName(t, dbURL)
+	if !postgres.IsURL(dbURL) {
+		path, err := storage.SQLitePath(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(5000)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, stmt := range stmts {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// Fill migrates the database dbURL names and adds a user owning n items,
+// written in SQL at once (for tests that need a database of some size).
+func Fill(t testing.TB, dbURL string, n int) {
+	t.Helper()
+	db := testdbOpen(t, dbURL)
+	_ = db.Close()
+	user := `INSERT INTO users (email, email_key, username, username_key, hashed_password, is_active, is_superuser, created_at, updated_at)
+		VALUES ('filler@example.com', 'filler@example.com', 'filler', 'filler', 'x', true, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`
+	items := fmt.Sprintf(`INSERT INTO items (title, description, price, owner_id, created_at, updated_at)
+		SELECT 'filler ' || i, 'a description long enough to make pages: ' || i, i, (SELECT max(id) FROM users), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+		FROM generate_series(1, %d) AS s(i)`, n)
+	if !postgres.IsURL(dbURL) {
+		items = fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d)
+		INSERT INTO items (title, description, price, owner_id, created_at, updated_at)
+		SELECT 'filler ' || i, 'a description long enough to make pages: ' || i, i, (SELECT max(id) FROM users), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+		FROM s`, n)
+	}
+	Exec(t, dbURL, user, items)
+}
+
+// testdbOpen opens and migrates the database dbURL names.
+func testdbOpen(t testing.TB, dbURL string) storage.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := storage.Open(ctx, dbURL, storage.Options{PoolSize: 1, MaxOverflow: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.MigrateUp(ctx, db); err != nil {
+		_ = db.Close()
+		t.Fatal(err)
+	}
+	return db
+}
+
+// withAppName gives a PostgreSQL URL the application_name of test tools,
+// which a restore does not take for a server.
+func withAppName(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "myapi-test-dump")
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"myapi/internal/backup"
+	"myapi/internal/config"
+	"myapi/internal/jobs"
+)
+
+// backupCmd runs "myapi backup [--out FILE]" and "myapi backup --list".
+func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	out := fs.String("out", "", "write the backup to this file (default: a new file in BACKUP_DIR)")
+	list := fs.Bool("list", false, "list the backups in BACKUP_DIR, newest first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: myapi backup [--out FILE] | myapi backup --list")
+	}
+	cfg, _, err := loadConfig(getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	b, err := openBackups(cfg)
+	if err != nil {
+		return err
+	}
+	if *list {
+		infos, err := b.List()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d backup(s) in %s\n", len(infos), b.Dir())
+		for _, info := range infos {
+			fmt.Fprintf(stdout, "%s  %12d bytes  %s\n", info.Time.Format(time.RFC3339), info.Size, info.Path)
+		}
+		return nil
+	}
+	start := time.Now()
+	info, err := b.Create(ctx, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up the %s database to %s (%d bytes, %s; checksum in %s.sha256)\n",
+		b.Engine().Name(), info.Path, info.Size, time.Since(start).Round(time.Millisecond), info.Path)
+	return nil
+}
+
+// restoreCmd runs "myapi restore FILE".
+func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+		return errors.New("usage: myapi restore FILE (stop every server and worker of this database first)")
+	}
+	cfg, _, err := loadConfig(getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	b, err := openBackups(cfg)
+	if err != nil {
+		return err
+	}
+	aside, warning, err := b.Restore(ctx, args[0])
+	if warning != "" {
+		fmt.Fprintln(stdout, "warning:", warning)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored the %s database from %s, migrated to this myapi's schema\n", b.Engine().Name(), args[0])
+	if aside != "" {
+		fmt.Fprintf(stdout, "the database it replaced is kept as %s: remove it once the restored one is right\n", aside)
+	}
+	return nil
+}
+
+// openBackups returns the backups of DATABASE_URL's database in BACKUP_DIR.
+func openBackups(cfg *config.Config) (*backup.Backups, error) {
+	engine, err := backup.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return backup.New(engine, cfg.BackupDir), nil
+}
+
+// holdDatabase marks the database as served until the returned func is
+// called: a restore refuses to run meanwhile.
+func holdDatabase(ctx context.Context, cfg *config.Config) (func(), error) {
+	engine, err := backup.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Serving(ctx)
+}
+
+// backupJobs is the scheduled backup, if BACKUP_INTERVAL (or the engine's
+// default) asks for one, as an extra job of the queue.
+func backupJobs(cfg *config.Config, log *slog.Logger) ([]jobs.Extra, error) {
+	every := cfg.BackupEvery()
+	if every == 0 {
+		log.Info("scheduled backups are off (BACKUP_INTERVAL)")
+		return nil, nil
+	}
+	b, err := openBackups(cfg)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("scheduled backups", "dir", b.Dir(), "interval", every.String(), "keep", cfg.BackupKeep)
+	return []jobs.Extra{backup.NewSchedule(b, every, cfg.BackupKeep, log)}, nil
+}
