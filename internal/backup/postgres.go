@@ -347,8 +347,19 @@ func (e *pgEngine) Restore(ctx context.Context, path string) (string, error) {
 	}
 	if !exists {
 		aside = ""
-	} else if _, err := tx.Exec(ctx, "ALTER SCHEMA "+quoteIdent(*target)+" RENAME TO "+quoteIdent(aside)); err != nil {
-		return "", fmt.Errorf("swap schemas: %w", err)
+	} else {
+		// Ids handed out after the backup (to rows the restore removes)
+		// are not handed out again: a token names its user by id.
+		if _, err := tx.Exec(ctx, `
+			SELECT setval(format('%I.%I', r.schemaname, r.sequencename)::regclass, c.last_value)
+			FROM pg_sequences r JOIN pg_sequences c USING (sequencename)
+			WHERE r.schemaname = $1 AND c.schemaname = $2 AND c.last_value > coalesce(r.last_value, 0)`,
+			staged, *target); err != nil {
+			return "", fmt.Errorf("carry id sequences over: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "ALTER SCHEMA "+quoteIdent(*target)+" RENAME TO "+quoteIdent(aside)); err != nil {
+			return "", fmt.Errorf("swap schemas: %w", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, "ALTER SCHEMA "+quoteIdent(staged)+" RENAME TO "+quoteIdent(*target)); err != nil {
 		return "", fmt.Errorf("swap schemas: %w", err)

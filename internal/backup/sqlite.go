@@ -246,6 +246,9 @@ func (e *sqliteEngine) Restore(ctx context.Context, path string) (string, error)
 		if err := checkpoint(ctx, e.path); err != nil {
 			return "", err
 		}
+		if err := keepSequences(ctx, e.path, staged); err != nil {
+			return "", err
+		}
 		aside = e.path + ".before-restore-" + stamp
 		if err := os.Link(e.path, aside); err != nil {
 			if err := copyFile(e.path, aside); err != nil {
@@ -279,6 +282,29 @@ func migrateFile(ctx context.Context, path string) error {
 		return fmt.Errorf("close the restored copy: %w", err)
 	}
 	return nil
+}
+
+// keepSequences raises the AUTOINCREMENT counters of the restored copy to
+// those of the current database, so that ids handed out after the backup
+// (to rows the restore removes) are not handed out again: a token names its
+// user by id.
+func keepSequences(ctx context.Context, current, restored string) error {
+	db, err := sql.Open("sqlite", "file:"+restored+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return fmt.Errorf("carry id counters over: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "ATTACH DATABASE ? AS cur", "file:"+current+"?mode=ro"); err != nil {
+		return fmt.Errorf("carry id counters over: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE main.sqlite_sequence SET seq = max(seq,
+		coalesce((SELECT c.seq FROM cur.sqlite_sequence c WHERE c.name = main.sqlite_sequence.name), 0))`); err != nil {
+		return fmt.Errorf("carry id counters over: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, "DETACH DATABASE cur"); err != nil {
+		return fmt.Errorf("carry id counters over: %w", err)
+	}
+	return db.Close()
 }
 
 // checkpoint moves everything in the database's WAL into the file and
