@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"myapi/internal/backup"
 	"myapi/internal/config"
 	"myapi/internal/jobs"
+	"myapi/internal/storage"
 )
 
 // backupCmd runs "myapi backup [--out FILE]" and "myapi backup --list".
@@ -55,10 +57,14 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// restoreCmd runs "myapi restore FILE".
+// restoreUsage is restore's command line.
+const restoreUsage = "usage: myapi restore FILE | myapi restore --from-replica [URL] (stop every server and worker of this database first)"
+
+// restoreCmd runs "myapi restore FILE" and "myapi restore --from-replica
+// [URL]" (default REPLICA_URL).
 func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
-		return errors.New("usage: myapi restore FILE (stop every server and worker of this database first)")
+	if len(args) == 0 || len(args) > 2 || args[0] == "" {
+		return errors.New(restoreUsage)
 	}
 	cfg, _, err := loadConfig(getenv, io.Discard)
 	if err != nil {
@@ -67,6 +73,27 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 	b, err := openBackups(cfg)
 	if err != nil {
 		return err
+	}
+	if args[0] == "--from-replica" {
+		replica := cfg.ReplicaURL
+		if len(args) == 2 {
+			replica = args[1]
+		}
+		if replica == "" {
+			return errors.New("restore --from-replica: give the replica's URL or set REPLICA_URL")
+		}
+		aside, err := b.RestoreFromReplica(ctx, replica)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "restored the sqlite database from its replica, migrated to this myapi's schema\n")
+		if aside != "" {
+			fmt.Fprintf(stdout, "the database it replaced is kept as %s: remove it once the restored one is right\n", aside)
+		}
+		return nil
+	}
+	if len(args) != 1 || args[0][0] == '-' {
+		return errors.New(restoreUsage)
 	}
 	aside, warning, err := b.Restore(ctx, args[0])
 	if warning != "" {
@@ -99,6 +126,39 @@ func holdDatabase(ctx context.Context, cfg *config.Config) (func(), error) {
 		return nil, err
 	}
 	return engine.Serving(ctx)
+}
+
+// startReplica starts streaming the SQLite file to REPLICA_URL, if set,
+// and returns what stops it (after the database is closed).
+func startReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (func(), error) {
+	if cfg.ReplicaURL == "" {
+		return func() {}, nil
+	}
+	path, err := storage.SQLitePath(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	r, err := backup.StartReplica(ctx, path, cfg.ReplicaURL, cfg.ReplicaSyncInterval, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("replicating the database", "replica", redacted(cfg.ReplicaURL), "sync_interval", cfg.ReplicaSyncInterval.String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.Close(sctx); err != nil {
+			log.Warn("replica: last sync failed", "error", err)
+		}
+	}, nil
+}
+
+// redacted is a URL without its password, for logs.
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // backupJobs is the scheduled backup, if BACKUP_INTERVAL (or the engine's

@@ -46,7 +46,9 @@ commands:
   backup [--out FILE]     back up the database, online (default: into BACKUP_DIR);
                           --list lists the backups in BACKUP_DIR
   restore FILE            check FILE and replace the database with it (servers
-                          and workers stopped first); the old one is kept aside
+                          and workers stopped first); the old one is kept aside;
+                          --from-replica [URL]: from the Litestream replica
+                          (default REPLICA_URL)
   healthcheck             exit 0 if the server on this host is ready (for containers)
   version                 print the version
 

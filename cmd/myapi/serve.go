@@ -80,6 +80,13 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		return err
 	}
 	defer release()
+	// Started before the store opens, so that it stops after the store
+	// closes: Litestream's last sync follows the application's last write.
+	stopReplica, err := startReplica(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopReplica()
 	db, err := openStore(ctx, cfg, log, tp)
 	if err != nil {
 		return err

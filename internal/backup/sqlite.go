@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benbjohnson/litestream"
 	sqlite3 "modernc.org/sqlite"
 
 	"myapi/internal/storage"
@@ -261,6 +262,10 @@ func (e *sqliteEngine) Restore(ctx context.Context, path string) (string, error)
 		return "", fmt.Errorf("put the restored database in place: %w", err)
 	}
 	_ = os.Remove(e.path + "-shm") // the old file's index of an empty WAL
+	// Litestream's local state follows the replaced file's WAL: without
+	// it, replication starts over from a snapshot of the restored one.
+	dir, file := filepath.Split(e.path)
+	_ = os.RemoveAll(filepath.Join(dir, "."+file+litestream.MetaDirSuffix))
 	if err := syncDir(filepath.Dir(e.path)); err != nil {
 		return aside, err
 	}
