@@ -89,7 +89,8 @@ func Dump(t testing.TB, dbURL string, tables ...string) string {
 
 // PrivateAppName gives a PostgreSQL URL an application_name of its own,
 // so that a restore looks only for the servers of this test, not for those
-// of other tests sharing the database; SQLite URLs are returned as they are.
+// of other tests sharing the database, and drops at the end of t the
+// schemas restores set aside; SQLite URLs are returned as they are.
 func PrivateAppName(t testing.TB, dbURL string) string {
 	t.Helper()
 	if !postgres.IsURL(dbURL) {
@@ -100,8 +101,17 @@ func PrivateAppName(t testing.TB, dbURL string) string {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	q.Set("application_name", "myapi_"+q.Get("search_path"))
+	schema := q.Get("search_path")
+	q.Set("application_name", "myapi_"+schema)
 	u.RawQuery = q.Encode()
+	// What restores of this schema leave beside it (the replaced schema,
+	// kept aside) goes with it.
+	t.Cleanup(func() {
+		Exec(t, dbURL, `DO $$ DECLARE s text; BEGIN
+			FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE '`+schema+`\_%' LOOP
+				EXECUTE format('DROP SCHEMA %I CASCADE', s);
+			END LOOP; END $$`)
+	})
 	return u.String()
 }
 
