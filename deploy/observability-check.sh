@@ -47,6 +47,8 @@ say "promtool check config / check rules / test rules"
 promtool check config "$root/deploy/prometheus/prometheus.yml" || fail "promtool check config"
 promtool check rules "$root/deploy/prometheus/alerts.yml" || fail "promtool check rules"
 (cd "$root/deploy/prometheus" && promtool test rules alerts_test.yml) || fail "promtool test rules"
+promtool check rules "$root/deploy/prometheus/backup-alerts.yml" || fail "promtool check rules (backups)"
+(cd "$root/deploy/prometheus" && promtool test rules backup-alerts_test.yml) || fail "promtool test rules (backups)"
 for alert in MyapiHighErrorRatio MyapiHighLatencyP99 MyapiInstanceDown MyapiNoInstanceUp MyapiDatabasePoolSaturated; do
   grep -q "alert: $alert\$" "$root/deploy/prometheus/alerts.yml" || fail "alerts.yml lacks $alert"
 done
@@ -165,6 +167,7 @@ prom_port=$(spare_port)
 while [ "$prom_port" = "$api_port" ]; do prom_port=$(spare_port); done
 mkdir -p "$tmp/prometheus" "$tmp/prometheus-data"
 cp "$root/deploy/prometheus/alerts.yml" "$tmp/prometheus/alerts.yml"
+cp "$root/deploy/prometheus/backup-alerts.yml" "$tmp/prometheus/backup-alerts.yml"
 # The same file with compose's service discovery (the dns_sd_configs block,
 # up to its refresh_interval line) swapped for the loopback target, and the
 # intervals shortened.

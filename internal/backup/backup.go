@@ -109,7 +109,7 @@ const (
 // Create makes a backup at out, or in Dir under a new name if out is empty,
 // and returns it once it is complete and verified.
 func (b *Backups) Create(ctx context.Context, out string) (Info, error) {
-	start := b.now()
+	start := b.now().Truncate(time.Millisecond) // as its name says
 	if out == "" {
 		if err := os.MkdirAll(b.dir, 0o750); err != nil {
 			return Info{}, fmt.Errorf("backup: create BACKUP_DIR: %w", err)
