@@ -16,17 +16,19 @@ import (
 	"myapi/internal/storage"
 )
 
-// backupCmd runs "myapi backup [--out FILE]" and "myapi backup --list".
+// backupCmd runs "myapi backup [--out FILE | --keep N]" and "myapi backup
+// --list".
 func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	out := fs.String("out", "", "write the backup to this file (default: a new file in BACKUP_DIR)")
 	list := fs.Bool("list", false, "list the backups in BACKUP_DIR, newest first")
+	keep := fs.Int("keep", 0, "then delete all but the newest N backups in BACKUP_DIR (0: delete none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errors.New("usage: myapi backup [--out FILE] | myapi backup --list")
+	if fs.NArg() > 0 || *keep < 0 || (*keep > 0 && *out != "") {
+		return errors.New("usage: myapi backup [--out FILE | --keep N] | myapi backup --list")
 	}
 	cfg, _, err := loadConfig(getenv, io.Discard)
 	if err != nil {
@@ -54,6 +56,13 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintf(stdout, "backed up the %s database to %s (%d bytes, %s; checksum in %s.sha256)\n",
 		b.Engine().Name(), info.Path, info.Size, time.Since(start).Round(time.Millisecond), info.Path)
+	if *keep > 0 {
+		deleted, err := b.Prune(*keep)
+		for _, d := range deleted {
+			fmt.Fprintf(stdout, "deleted %s (keeping the newest %d)\n", d.Path, *keep)
+		}
+		return err
+	}
 	return nil
 }
 

@@ -43,8 +43,9 @@ commands:
   migrate up|down|status  apply, roll back one, or list database migrations
   createsuperuser         create a superuser: --email E --username U, password
                           from the MYAPI_PASSWORD variable or the first line of stdin
-  backup [--out FILE]     back up the database, online (default: into BACKUP_DIR);
-                          --list lists the backups in BACKUP_DIR
+  backup [--out FILE]     back up the database, online (default: into BACKUP_DIR;
+                          --keep N then keeps the newest N there); --list lists
+                          the backups in BACKUP_DIR
   restore FILE            check FILE and replace the database with it (servers
                           and workers stopped first); the old one is kept aside;
                           --from-replica [URL]: from the Litestream replica

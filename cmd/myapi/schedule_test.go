@@ -117,3 +117,29 @@ func TestScheduledBackupFailure(t *testing.T) {
 	}
 	getHealth(t, in.URL)
 }
+
+// TestBackupKeep: "myapi backup --keep N", what docker-compose.yml's
+// backup service runs on a schedule, keeps the newest N backups.
+func TestBackupKeep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "k.db")
+	env := drillSettings(dbURL, dir)
+	backuptest.Fill(t, dbURL, 10)
+	var made []string
+	for range 4 {
+		out, _, err := runCmd(t, env, "", "backup", "--keep", "2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, out)
+		time.Sleep(2 * time.Millisecond) // names carry milliseconds
+	}
+	if !strings.Contains(made[3], "deleted ") {
+		t.Errorf("the fourth backup deleted nothing: %q", made[3])
+	}
+	out, _, err := runCmd(t, env, "", "backup", "--list")
+	if err != nil || !strings.HasPrefix(out, "2 backup(s) in "+dir) {
+		t.Errorf("backup --list = %q, %v; want 2 backups", out, err)
+	}
+}
