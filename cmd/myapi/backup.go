@@ -91,7 +91,11 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 		if replica == "" {
 			return errors.New("restore --from-replica: give the replica's URL or set REPLICA_URL")
 		}
-		aside, err := b.RestoreFromReplica(ctx, replica)
+		keys, err := s3Keys(getenv)
+		if err != nil {
+			return err
+		}
+		aside, err := b.RestoreFromReplica(ctx, replica, keys)
 		if err != nil {
 			return err
 		}
@@ -139,7 +143,7 @@ func holdDatabase(ctx context.Context, cfg *config.Config) (func(), error) {
 
 // startReplica starts streaming the SQLite file to REPLICA_URL, if set,
 // and returns what stops it (after the database is closed).
-func startReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (func(), error) {
+func startReplica(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (func(), error) {
 	if cfg.ReplicaURL == "" {
 		return func() {}, nil
 	}
@@ -147,7 +151,11 @@ func startReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (fu
 	if err != nil {
 		return nil, err
 	}
-	r, err := backup.StartReplica(ctx, path, cfg.ReplicaURL, cfg.ReplicaSyncInterval, log)
+	keys, err := s3Keys(getenv)
+	if err != nil {
+		return nil, err
+	}
+	r, err := backup.StartReplica(ctx, path, cfg.ReplicaURL, keys, cfg.ReplicaSyncInterval, log)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +167,15 @@ func startReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (fu
 			log.Warn("replica: last sync failed", "error", err)
 		}
 	}, nil
+}
+
+// s3Keys are an s3:// replica's credentials, from the environment or .env.
+func s3Keys(getenv func(string) string) (backup.S3Keys, error) {
+	lookup, err := config.Lookup(getenv, envFile(getenv))
+	if err != nil {
+		return backup.S3Keys{}, err
+	}
+	return backup.S3Keys{AccessKeyID: lookup("AWS_ACCESS_KEY_ID"), SecretAccessKey: lookup("AWS_SECRET_ACCESS_KEY")}, nil
 }
 
 // redacted is a URL without its password, for logs.

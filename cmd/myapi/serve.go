@@ -82,7 +82,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	defer release()
 	// Started before the store opens, so that it stops after the store
 	// closes: Litestream's last sync follows the application's last write.
-	stopReplica, err := startReplica(ctx, cfg, log)
+	stopReplica, err := startReplica(ctx, cfg, getenv, log)
 	if err != nil {
 		return err
 	}

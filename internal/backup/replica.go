@@ -12,7 +12,7 @@ import (
 
 	"github.com/benbjohnson/litestream"
 	_ "github.com/benbjohnson/litestream/file" // file:// replicas
-	_ "github.com/benbjohnson/litestream/s3"   // s3:// replicas (AWS and S3-compatible servers)
+	"github.com/benbjohnson/litestream/s3"
 )
 
 // Replica streams every change of the SQLite file to a Litestream replica
@@ -25,15 +25,36 @@ type Replica struct {
 	url   string
 }
 
+// S3Keys are the credentials of an s3:// replica: AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, read like every other setting (environment, then
+// .env). Empty: Litestream's own lookup (the process environment, then the
+// AWS SDK's: shared files, instance roles).
+type S3Keys struct {
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// replicaClient is the Litestream client of the replica at rawURL.
+func replicaClient(ctx context.Context, rawURL string, keys S3Keys) (litestream.ReplicaClient, error) {
+	client, err := litestream.NewReplicaClientFromURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := client.(*s3.ReplicaClient); ok && keys.AccessKeyID != "" {
+		c.AccessKeyID, c.SecretAccessKey = keys.AccessKeyID, keys.SecretAccessKey
+	}
+	if err := client.Init(ctx); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
 // StartReplica starts replicating the SQLite database at dbPath to
 // replicaURL: a committed change is on the replica about syncInterval
 // later at most (plus the time to copy it). Close stops it.
-func StartReplica(ctx context.Context, dbPath, replicaURL string, syncInterval time.Duration, log *slog.Logger) (*Replica, error) {
-	client, err := litestream.NewReplicaClientFromURL(replicaURL)
+func StartReplica(ctx context.Context, dbPath, replicaURL string, keys S3Keys, syncInterval time.Duration, log *slog.Logger) (*Replica, error) {
+	client, err := replicaClient(ctx, replicaURL, keys)
 	if err != nil {
-		return nil, fmt.Errorf("REPLICA_URL: %w", err)
-	}
-	if err := client.Init(ctx); err != nil {
 		return nil, fmt.Errorf("REPLICA_URL: %w", err)
 	}
 	db := litestream.NewDB(dbPath)
@@ -62,12 +83,9 @@ func (r *Replica) Close(ctx context.Context) error {
 
 // RestoreReplica rebuilds the database from the replica at replicaURL into
 // a new file at out (its latest state), checked with PRAGMA integrity_check.
-func RestoreReplica(ctx context.Context, replicaURL, out string) error {
-	client, err := litestream.NewReplicaClientFromURL(replicaURL)
+func RestoreReplica(ctx context.Context, replicaURL string, keys S3Keys, out string) error {
+	client, err := replicaClient(ctx, replicaURL, keys)
 	if err != nil {
-		return fmt.Errorf("replica: %w", err)
-	}
-	if err := client.Init(ctx); err != nil {
 		return fmt.Errorf("replica: %w", err)
 	}
 	opt := litestream.NewRestoreOptions()
@@ -85,7 +103,7 @@ func RestoreReplica(ctx context.Context, replicaURL, out string) error {
 // RestoreFromReplica rebuilds the database from the replica at replicaURL
 // and puts it in place like Restore does with a backup file: checked,
 // migrated forward, the replaced database set aside.
-func (b *Backups) RestoreFromReplica(ctx context.Context, replicaURL string) (aside string, err error) {
+func (b *Backups) RestoreFromReplica(ctx context.Context, replicaURL string, keys S3Keys) (aside string, err error) {
 	if b.engine.Name() != "sqlite" {
 		return "", fmt.Errorf("%w: replicas are of the SQLite file, and DATABASE_URL names %s", ErrRefused, b.engine.Name())
 	}
@@ -95,7 +113,7 @@ func (b *Backups) RestoreFromReplica(ctx context.Context, replicaURL string) (as
 	}
 	out := filepath.Join(dir, namePrefix+"replica-"+b.now().Format(timeLayout)+b.engine.Ext())
 	defer removeSQLiteFiles(out)
-	if err := RestoreReplica(ctx, replicaURL, out); err != nil {
+	if err := RestoreReplica(ctx, replicaURL, keys, out); err != nil {
 		return "", fmt.Errorf("restore: %w", err)
 	}
 	aside, _, err = b.Restore(ctx, out)
