@@ -80,6 +80,10 @@ func replicaDrill(t *testing.T, replicaURL string, extraEnv ...string) {
 				mu.Lock()
 				acks = append(acks, ack{id: created.ID, body: got, at: at})
 				mu.Unlock()
+				// Pacing the client (a few hundred writes a second), not
+				// synchronisation: the drill is about the replica's lag,
+				// not about how much CPU writers can take from it.
+				time.Sleep(2 * time.Millisecond)
 			}
 		}()
 	}
@@ -127,6 +131,43 @@ func replicaDrill(t *testing.T, replicaURL string, extraEnv ...string) {
 		t.Fatalf("only %d writes were acknowledged more than %s before the kill: the drill proves little", due, interval)
 	}
 	t.Logf("%d acknowledged writes: %d due on the replica, %d lost; %d of the last %s's there too", len(acks), due, lost, later, interval)
+	if err := in.stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// Replication goes on from the restored database, to the same replica.
+	serve2 := childProcess(t, env)
+	serve2.Dir = dir
+	stdout2, err := serve2.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr2 syncBuffer
+	serve2.Stderr = &stderr2
+	if err := serve2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve2.Process.Kill() })
+	base2 := "http://" + waitListening(t, stdout2)
+	after, body := newWriter(t, base2, "afterwards").item("written after the restore", 4)
+	if err := serve2.Process.Signal(syscall.SIGTERM); err != nil { // a graceful stop ships everything
+		t.Fatal(err)
+	}
+	if err := serve2.Wait(); err != nil {
+		t.Fatalf("serve after the restore: %v\n%s", err, stderr2.String())
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(filepath.Join(dir, "live.db") + suffix)
+	}
+	restore = childProcess(t, env, "restore", "--from-replica")
+	restore.Dir = dir
+	if out, err := restore.CombinedOutput(); err != nil {
+		t.Fatalf("second restore --from-replica: %v\n%s", err, out)
+	}
+	in = start(t, env.with("REPLICA_URL", ""))
+	if status, got := getItem(t, in.URL, after); status != http.StatusOK || got != string(body) {
+		t.Errorf("item written after the first restore, from the replica: %d %s, want %s\nserver stderr:\n%s", status, got, body, stderr2.String())
+	}
 }
 
 // readAll returns a response's body as a string and closes it.

@@ -22,7 +22,7 @@ import (
 // copied yet.
 type Replica struct {
 	store *litestream.Store
-	url   string
+	db    *litestream.DB
 }
 
 // S3Keys are the credentials of an s3:// replica: AWS_ACCESS_KEY_ID and
@@ -59,23 +59,30 @@ func StartReplica(ctx context.Context, dbPath, replicaURL string, keys S3Keys, s
 	}
 	db := litestream.NewDB(dbPath)
 	db.SetLogger(log.With("component", "replica"))
-	// A change reaches the replica after at most the two waits (the WAL
-	// is polled, then shipped): half the interval each.
-	db.MonitorInterval = syncInterval / 2
+	// A change reaches the replica after two waits (the WAL is polled,
+	// then shipped) and the work of copying it: a quarter of the interval
+	// for each wait leaves half of it for the work.
+	db.MonitorInterval = syncInterval / 4
 	r := litestream.NewReplicaWithClient(db, client)
-	r.SyncInterval = syncInterval / 2
+	r.SyncInterval = syncInterval / 4
 	db.Replica = r
 	store := litestream.NewStore([]*litestream.DB{db}, litestream.DefaultCompactionLevels)
 	if err := store.Open(ctx); err != nil {
 		return nil, fmt.Errorf("start replication to %s: %w", redactURL(replicaURL), err)
 	}
-	return &Replica{store: store, url: replicaURL}, nil
+	return &Replica{store: store, db: db}, nil
 }
 
 // Close ships what is left and stops replicating. Call it after the
 // application's own connections to the database are closed.
 func (r *Replica) Close(ctx context.Context) error {
-	if err := r.store.Close(ctx); err != nil {
+	// Ship the last writes first: Litestream takes up a database lazily,
+	// on its first poll, and its own close syncs only one taken up.
+	err := r.db.SyncAndWait(ctx)
+	if cerr := r.store.Close(ctx); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
 		return fmt.Errorf("stop replication: %w", err)
 	}
 	return nil
