@@ -185,6 +185,11 @@ func TestInvalidConfigStopsBeforeListening(t *testing.T) {
 		{"REDIS_URL not a URL", []string{"REDIS_URL", "localhost:6379"}, "REDIS_URL"},
 		{"SECRET_KEY missing in production", []string{"ENVIRONMENT", "production"}, "SECRET_KEY"},
 		{"SECRET_KEY example in production", []string{"ENVIRONMENT", "production", "SECRET_KEY", "your-secret-key-change-this-in-production"}, "SECRET_KEY"},
+		// A weak key set on purpose is refused in development too: with
+		// SECRET_KEY=abc anyone could sign a token for user 1.
+		{"SECRET_KEY short in development", []string{"SECRET_KEY", "abc"}, "SECRET_KEY"},
+		{"SECRET_KEY example in development", []string{"SECRET_KEY", "your-secret-key-change-this-in-production"}, "SECRET_KEY"},
+		{"CLIENT_IP_HEADER unknown", []string{"CLIENT_IP_HEADER", "True-Client-IP"}, "CLIENT_IP_HEADER"},
 		{"BCRYPT_COST 3", []string{"BCRYPT_COST", "3"}, "BCRYPT_COST"},
 		{"LOG_LEVEL junk", []string{"LOG_LEVEL", "chatty"}, "LOG_LEVEL"},
 		{"ALGORITHM RS256", []string{"ALGORITHM", "RS256"}, "ALGORITHM"},

@@ -71,7 +71,9 @@ func newAuthService(cfg *config.Config, db storage.Store) (*auth.Service, error)
 		return nil, fmt.Errorf("BCRYPT_COST: %w", err)
 	}
 	tokens := auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL(), cfg.RefreshTTL())
-	return auth.NewService(db, db, hasher, tokens), nil
+	svc := auth.NewService(db, db, hasher, tokens)
+	svc.SetPolicy(auth.Policy{SessionMax: cfg.SessionMax(), RefreshReuseGrace: cfg.RefreshReuseGrace(), FreshLogin: cfg.FreshLogin()})
+	return svc, nil
 }
 
 // newLimiter builds the in-process rate limiter from the settings, counting
@@ -95,7 +97,7 @@ func newLimiter(cfg *config.Config, m *metrics.Metrics, rc *redisConn, log *slog
 		PerMinute:      cfg.RateLimitPerMinute,
 		LoginPerMinute: cfg.LoginRateLimitPerMinute,
 		OnReject:       func(kind string) { rejected.WithLabelValues(kind).Inc() },
-	}, clientip.New(trusted), httpapi.RateLimitKey, limitCounter(rc, log)), nil
+	}, clientip.New(trusted, cfg.ClientIPHeader), httpapi.RateLimitKey, limitCounter(rc, log)), nil
 }
 
 // limitCounter is where rate limits count: Redis when configured (nil
@@ -141,11 +143,13 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 	}
 	q, err := jobs.New(jobs.Deps{
 		Log: log, Store: db, Auth: svc, Mail: sender, AppName: cfg.AppName, ResetTTL: cfg.PasswordResetTTL(),
+		RecoveryInterval: cfg.PasswordRecoveryInterval(),
 	}, jobs.Config{Workers: workers, CleanupInterval: cfg.JobsCleanupInterval, Extra: extra})
 	if err != nil {
 		return nil, err
 	}
 	svc.OnRegister(q.WelcomeHook)
+	svc.OnEmailChange(q.EmailChangedHook)
 	if cfg.SMTPHost == "" {
 		log.Info("email: SMTP_HOST is not set, emails are logged instead of sent")
 	} else {

@@ -491,9 +491,11 @@ n429=$(first_429 GET "/items?skip=0&limit=1" $((2 * RATE_LIMIT + 2)) ip_args)
 limit_result "rate limit counts requests to both instances" "$RATE_LIMIT" "$n429" "anonymous GET /items per client IP"
 [ "$n429" = 0 ] || [ "$(jbody .detail)" != null ] || check "429 carries a detail" FAIL "$(body | cut -c1-100)"
 
+# Failed passwords count per username and client network (an IPv4 /24): new
+# addresses in one /24 do not refill the budget, on either instance.
 login_args() { echo "-H X-Forwarded-For:127.0.1.$1 --data-urlencode username=victim --data-urlencode password=wrong-password"; }
 n429=$(first_429 POST /auth/login $((2 * LOGIN_LIMIT + 2)) login_args)
-limit_result "login limit per username counts on both instances" "$LOGIN_LIMIT" "$n429" "POST /auth/login, one username, a new IP each time"
+limit_result "failed logins per username and network count on both instances" "$LOGIN_LIMIT" "$n429" "POST /auth/login, wrong password for one username, a new IP of one /24 each time"
 
 # Through nginx, a client's own X-Forwarded-For is replaced: it cannot pose as
 # a fresh client (the limit per IP holds although each request names another).

@@ -20,37 +20,29 @@ var (
 	ErrSessionNotFound    = errors.New("session not found")
 )
 
-// Session is one login: a chain of refresh tokens of which only the newest
-// is valid. Only a hash of that token is stored.
-type Session struct {
-	ID        string
-	UserID    int64
-	TokenHash string
-	ExpiresAt time.Time
-	RevokedAt *time.Time
-}
-
-// SessionStore persists login sessions.
-type SessionStore interface {
-	// CreateSession stores a new session.
-	CreateSession(ctx context.Context, s *Session) error
-	// SessionByID returns ErrSessionNotFound when there is none. Times come
-	// back in UTC.
-	SessionByID(ctx context.Context, id string) (*Session, error)
-	// RotateSession replaces the token hash if oldHash is the current one and
-	// the session is neither revoked nor expired at now; it reports whether
-	// it did. Two concurrent rotations of one token: only one succeeds.
-	RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error)
-	// RevokeSession marks one session revoked.
-	RevokeSession(ctx context.Context, id string, now time.Time) error
-	// RevokeUserSessions marks every session of a user revoked.
-	RevokeUserSessions(ctx context.Context, userID int64, now time.Time) error
-}
-
 // TokenPair is what login and refresh return.
 type TokenPair struct {
 	AccessToken  string
 	RefreshToken string
+}
+
+// Policy is how long sessions and logins count for.
+type Policy struct {
+	// SessionMax is a session's absolute lifetime: refreshing stops working
+	// this long after the password login (SESSION_MAX_DAYS).
+	SessionMax time.Duration
+	// RefreshReuseGrace is how long after a rotation the replaced refresh
+	// token still gets the same new pair instead of revoking the session
+	// (REFRESH_REUSE_GRACE_SECONDS); 0: never.
+	RefreshReuseGrace time.Duration
+	// FreshLogin is how long after a password login a session may change
+	// an email without the current password (FRESH_LOGIN_MINUTES).
+	FreshLogin time.Duration
+}
+
+// DefaultPolicy is the Policy of a new Service: the settings' defaults.
+func DefaultPolicy() Policy {
+	return Policy{SessionMax: 30 * 24 * time.Hour, RefreshReuseGrace: 10 * time.Second, FreshLogin: 10 * time.Minute}
 }
 
 // Service implements registration, login and the token life cycle.
@@ -60,13 +52,26 @@ type Service struct {
 	hasher   *Hasher
 	tokens   *Tokens
 	now      func() time.Time
+	policy   Policy
 	// onRegister runs in the transaction of each registration.
 	onRegister func(ctx context.Context, tx any, u *users.User) error
+	// onEmailChange runs in the transaction of each change of email.
+	onEmailChange func(ctx context.Context, tx any, before, after *users.User) error
 }
 
-// NewService wires a Service from its parts.
+// NewService wires a Service from its parts, with DefaultPolicy().
 func NewService(us users.Store, ss SessionStore, h *Hasher, t *Tokens) *Service {
-	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now}
+	return &Service{users: us, sessions: ss, hasher: h, tokens: t, now: time.Now, policy: DefaultPolicy()}
+}
+
+// SetPolicy replaces the Policy. Set it before serving.
+func (s *Service) SetPolicy(p Policy) { s.policy = p }
+
+// SetClock makes the Service, and the Tokens it checks, read the time from
+// now: tests of lifetimes move it instead of waiting. Set it before serving.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = now
+	s.tokens.now = now
 }
 
 // Register creates an active, non-superuser account.
@@ -110,7 +115,8 @@ func (s *Service) createUser(ctx context.Context, email, username, password stri
 }
 
 // Login checks a username and password and starts a session. It takes as
-// long for an unknown username as for a wrong password.
+// long for an unknown username as for a wrong password. A hash made at
+// another cost than the Hasher's is replaced on the way.
 func (s *Service) Login(ctx context.Context, username, password string) (*users.User, TokenPair, error) {
 	u, err := s.users.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, users.ErrNotFound) {
@@ -130,114 +136,28 @@ func (s *Service) Login(ctx context.Context, username, password string) (*users.
 	if !u.IsActive {
 		return nil, TokenPair{}, ErrInactive
 	}
+	if err := s.rehash(ctx, u, password); err != nil {
+		return nil, TokenPair{}, err
+	}
 	pair, err := s.startSession(ctx, u.ID)
 	return u, pair, err
 }
 
-func (s *Service) startSession(ctx context.Context, userID int64) (TokenPair, error) {
-	now := s.now()
-	sid := randomID()
-	refresh, exp, err := s.tokens.Issue(TypeRefresh, userID, sid, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	if err := s.sessions.CreateSession(ctx, &Session{ID: sid, UserID: userID, TokenHash: hashToken(refresh), ExpiresAt: exp}); err != nil {
-		return TokenPair{}, fmt.Errorf("start session: %w", err)
-	}
-	access, _, err := s.tokens.Issue(TypeAccess, userID, sid, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	return TokenPair{AccessToken: access, RefreshToken: refresh}, nil
-}
-
-// Refresh exchanges a refresh token for a new pair. The presented token
-// stops working; presenting it again later is taken as theft, and the whole
-// session is revoked.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	claims, err := s.tokens.Parse(refreshToken, TypeRefresh)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	userID, err := claims.UserID()
-	if err != nil {
-		return TokenPair{}, err
-	}
-	u, err := s.users.UserByID(ctx, userID)
-	if errors.Is(err, users.ErrNotFound) {
-		return TokenPair{}, ErrInvalidToken
-	} else if err != nil {
-		return TokenPair{}, fmt.Errorf("refresh: %w", err)
-	}
-	if !u.IsActive {
-		return TokenPair{}, ErrInactive
-	}
-
-	now := s.now()
-	newRefresh, exp, err := s.tokens.Issue(TypeRefresh, userID, claims.SessionID, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	oldHash := hashToken(refreshToken)
-	rotated, err := s.sessions.RotateSession(ctx, claims.SessionID, oldHash, hashToken(newRefresh), exp, now)
-	if err != nil {
-		return TokenPair{}, fmt.Errorf("refresh: %w", err)
-	}
-	if !rotated {
-		if err := s.revokeOnReuse(ctx, claims.SessionID, oldHash, now); err != nil {
-			return TokenPair{}, err
-		}
-		return TokenPair{}, ErrInvalidToken
-	}
-	access, _, err := s.tokens.Issue(TypeAccess, userID, claims.SessionID, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	return TokenPair{AccessToken: access, RefreshToken: newRefresh}, nil
-}
-
-// revokeOnReuse revokes a live session whose older token was presented.
-func (s *Service) revokeOnReuse(ctx context.Context, sid, presentedHash string, now time.Time) error {
-	sess, err := s.sessions.SessionByID(ctx, sid)
-	if errors.Is(err, ErrSessionNotFound) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	if sess.RevokedAt == nil && sess.TokenHash != presentedHash {
-		if err := s.sessions.RevokeSession(ctx, sid, now); err != nil {
-			return fmt.Errorf("refresh: revoke reused session: %w", err)
-		}
-	}
-	return nil
-}
-
-// Logout revokes the session a refresh token belongs to.
-func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	claims, err := s.tokens.Parse(refreshToken, TypeRefresh)
-	if err != nil {
-		return err
-	}
-	sess, err := s.sessions.SessionByID(ctx, claims.SessionID)
-	if errors.Is(err, ErrSessionNotFound) {
-		return ErrInvalidToken
-	} else if err != nil {
-		return fmt.Errorf("logout: %w", err)
-	}
-	if sess.RevokedAt != nil {
+// rehash replaces u's password hash by one at the Hasher's cost if it was
+// made at another (an older BCRYPT_COST, the seed's hashes), so that every
+// account's check costs the same as the dummy one of unknown usernames.
+func (s *Service) rehash(ctx context.Context, u *users.User, password string) error {
+	if !s.hasher.NeedsRehash(u.PasswordHash) {
 		return nil
 	}
-	if err := s.sessions.RevokeSession(ctx, sess.ID, s.now()); err != nil {
-		return fmt.Errorf("logout: %w", err)
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("login: rehash: %w", err)
 	}
-	return nil
-}
-
-// RevokeAllSessions ends every session of a user, e.g. after a password
-// reset or a deactivation.
-func (s *Service) RevokeAllSessions(ctx context.Context, userID int64) error {
-	if err := s.sessions.RevokeUserSessions(ctx, userID, s.now()); err != nil {
-		return fmt.Errorf("revoke sessions of user %d: %w", userID, err)
+	// Only if the hash is still the one checked: a password reset that
+	// committed meanwhile wins.
+	if _, err := s.users.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+		return fmt.Errorf("login: rehash: %w", err)
 	}
 	return nil
 }
@@ -271,11 +191,29 @@ func (s *Service) ActiveUser(ctx context.Context, userID int64) (*users.User, er
 // looking the user up (ErrInvalidToken otherwise): the first half of
 // Authenticate, cheap enough to key a rate limit by user.
 func (s *Service) AccessTokenUser(token string) (int64, error) {
+	a, err := s.ParseAccess(token)
+	return a.UserID, err
+}
+
+// Access is what a valid access token says.
+type Access struct {
+	UserID int64
+	// LoginTime is when its session's password login happened.
+	LoginTime time.Time
+}
+
+// ParseAccess checks an access token without looking the user up
+// (ErrInvalidToken when it is not a valid access token).
+func (s *Service) ParseAccess(token string) (Access, error) {
 	claims, err := s.tokens.Parse(token, TypeAccess)
 	if err != nil {
-		return 0, err
+		return Access{}, err
 	}
-	return claims.UserID()
+	id, err := claims.UserID()
+	if err != nil {
+		return Access{}, err
+	}
+	return Access{UserID: id, LoginTime: claims.LoginTime()}, nil
 }
 
 // HashPassword hashes a new password for storage.

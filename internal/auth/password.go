@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -24,10 +25,18 @@ const bcryptMaxBytes = 72
 // bcrypt is deliberately slow, so at most `concurrency` hashes run at once:
 // the rest wait their turn instead of crowding the scheduler, which keeps the
 // cores free enough for cheap requests to stay fast during a burst of logins.
+//
+// Every check costs at least as much as one at the Hasher's cost: an
+// unknown user is checked against a dummy hash made at that cost, and a
+// stored hash of a lower cost (made before BCRYPT_COST was raised) is
+// followed by dummy checks that make up the difference. So the time of a
+// failed login does not tell whether the account exists.
 type Hasher struct {
 	cost  int
 	slots chan struct{}
-	dummy []byte
+
+	mu      sync.Mutex
+	dummies map[int][]byte // by cost, made on first use
 }
 
 // NewHasher returns a Hasher with the given bcrypt cost. A concurrency of 0
@@ -39,15 +48,56 @@ func NewHasher(cost, concurrency int) (*Hasher, error) {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	h := &Hasher{cost: cost, slots: make(chan struct{}, concurrency)}
-	// A hash of a random-ish password at the same cost: checking against it
-	// when a user does not exist takes as long as checking a real one.
-	dummy, err := bcrypt.GenerateFromPassword([]byte("timing-equaliser-not-a-password"), cost)
+	h := &Hasher{cost: cost, slots: make(chan struct{}, concurrency), dummies: map[int][]byte{}}
+	if _, err := h.dummy(cost); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// dummy returns a hash at cost of a password nobody types.
+func (h *Hasher) dummy(cost int) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d, ok := h.dummies[cost]; ok {
+		return d, nil
+	}
+	d, err := bcrypt.GenerateFromPassword([]byte("timing-equaliser-not-a-password"), cost)
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
-	h.dummy = dummy
-	return h, nil
+	h.dummies[cost] = d
+	return d, nil
+}
+
+// checks returns the hashes Verify compares a password with: first the one
+// that decides (hash, or the dummy at h's cost when there is none), then
+// dummies at costs c, c+1, …, h.cost-1 when hash has a lower cost c, whose
+// work 2^c + 2^c + … + 2^(h.cost-1) adds up to 2^h.cost.
+func (h *Hasher) checks(hash string) ([][]byte, error) {
+	if hash == "" {
+		d, err := h.dummy(h.cost)
+		return [][]byte{d}, err
+	}
+	list := [][]byte{[]byte(hash)}
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return list, nil // Verify reports the malformed hash
+	}
+	for c := cost; c < h.cost; c++ {
+		d, err := h.dummy(c)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, d)
+	}
+	return list, nil
+}
+
+// NeedsRehash reports whether hash was made at another cost than h's.
+func (h *Hasher) NeedsRehash(hash string) bool {
+	cost, err := bcrypt.Cost([]byte(hash))
+	return err == nil && cost != h.cost
 }
 
 // Hash returns the bcrypt hash of password.
@@ -69,19 +119,30 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 }
 
 // Verify reports whether password matches hash. An empty hash (no such user)
-// is checked against a dummy hash so that the answer takes as long.
+// is checked against a dummy hash so that the answer takes as long; see
+// Hasher for hashes of a lower cost.
 func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
+	if strings.ContainsRune(password, 0) {
+		hash = "" // never matches; still takes the time of a check
+	}
+	checks, err := h.checks(hash)
+	if err != nil {
+		return false, err
+	}
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer h.release()
-	if hash == "" || strings.ContainsRune(password, 0) {
-		onLowPriorityThread(func() { _ = bcrypt.CompareHashAndPassword(h.dummy, bcryptInput(password)) })
-		return false, nil
-	}
-	var err error
-	onLowPriorityThread(func() { err = bcrypt.CompareHashAndPassword([]byte(hash), bcryptInput(password)) })
+	input := bcryptInput(password)
+	onLowPriorityThread(func() {
+		err = bcrypt.CompareHashAndPassword(checks[0], input)
+		for _, d := range checks[1:] {
+			_ = bcrypt.CompareHashAndPassword(d, input)
+		}
+	})
 	switch {
+	case hash == "":
+		return false, nil
 	case err == nil:
 		return true, nil
 	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):

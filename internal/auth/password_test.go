@@ -195,8 +195,59 @@ func TestNewHasher(t *testing.T) {
 	if h := newTestHasher(t, 3); cap(h.slots) != 3 {
 		t.Errorf("concurrency = %d, want 3", cap(h.slots))
 	}
-	if cost, err := bcrypt.Cost(h.dummy); err != nil || cost != testCost {
-		t.Errorf("dummy hash cost = %d, %v; want %d, so unknown users take as long", cost, err, testCost)
+}
+
+// work is what Verify spends on hash, in bcrypt's units: a check at cost c
+// is 2^c rounds of its key schedule.
+func work(t *testing.T, h *Hasher, hash string) int {
+	t.Helper()
+	checks, err := h.checks(hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range checks {
+		cost, err := bcrypt.Cost(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += 1 << cost
+	}
+	return total
+}
+
+// TestVerifyWorkParity: a failed login costs the same bcrypt work whether
+// the account is unknown (the dummy hash) or stored at the configured cost
+// or at a lower one (made before BCRYPT_COST was raised). Counting work,
+// not timing it, keeps the test exact on a loaded machine.
+func TestVerifyWorkParity(t *testing.T) {
+	t.Parallel()
+	const cost = testCost + 3
+	h, err := NewHasher(cost, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1 << cost
+	if got := work(t, h, ""); got != want {
+		t.Errorf("unknown user: work %d, want %d (a dummy at the configured cost)", got, want)
+	}
+	for c := testCost; c <= cost; c++ {
+		stored, err := bcrypt.GenerateFromPassword([]byte("password123"), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := work(t, h, string(stored)); got != want {
+			t.Errorf("stored hash of cost %d: work %d, want %d", c, got, want)
+		}
+		if got := h.NeedsRehash(string(stored)); got != (c != cost) {
+			t.Errorf("NeedsRehash(cost %d) = %v", c, got)
+		}
+		// The padding never changes the answer.
+		for pw, match := range map[string]bool{"password123": true, "password124": false} {
+			if ok, err := h.Verify(t.Context(), string(stored), pw); ok != match || err != nil {
+				t.Errorf("Verify(cost %d, %q) = %v, %v; want %v", c, pw, ok, err, match)
+			}
+		}
 	}
 }
 

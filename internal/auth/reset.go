@@ -18,8 +18,11 @@ var ErrResetTokenInvalid = errors.New("invalid or expired reset token")
 // ResetStore persists password-reset tokens, by hash only, and does the
 // periodic clean-up of what has stopped working.
 type ResetStore interface {
-	// CreateResetToken stores the hash of a new token of userID.
-	CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt time.Time) error
+	// CreateResetToken stores the hash of a new token of userID, unless
+	// quietSince is set and a token of userID was created after it; it
+	// reports whether it stored. Concurrent calls for one user take turns,
+	// so of several in one quiet period exactly one stores.
+	CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt, quietSince time.Time) (bool, error)
 	// ResetPassword, in one transaction: if tokenHash names a token that is
 	// unused and unexpired at now, sets the user's password hash, marks
 	// every token of the user used and revokes every session of the user,
@@ -31,12 +34,23 @@ type ResetStore interface {
 	PurgeExpired(ctx context.Context, now time.Time) (sessions, tokens int64, err error)
 }
 
-// ResetTokenFor issues a password-reset token for u, stores its hash with
-// the given lifetime and returns the token (to be sent, never stored).
-func (s *Service) ResetTokenFor(ctx context.Context, resets ResetStore, userID int64, ttl time.Duration) (string, error) {
+// ResetTokenFor issues a password-reset token for a user, stores its hash
+// with the given lifetime and returns the token (to be sent, never
+// stored). With a quiet period, no token is issued ("", nil) if the user
+// was sent one less than quiet ago: recovery cannot flood a mailbox.
+func (s *Service) ResetTokenFor(ctx context.Context, resets ResetStore, userID int64, ttl, quiet time.Duration) (string, error) {
+	now := s.now().UTC()
+	var quietSince time.Time
+	if quiet > 0 {
+		quietSince = now.Add(-quiet)
+	}
 	token := randomToken()
-	if err := resets.CreateResetToken(ctx, userID, hashToken(token), s.now().Add(ttl).UTC()); err != nil {
+	stored, err := resets.CreateResetToken(ctx, userID, hashToken(token), now.Add(ttl), quietSince)
+	if err != nil {
 		return "", fmt.Errorf("create reset token: %w", err)
+	}
+	if !stored {
+		return "", nil
 	}
 	return token, nil
 }

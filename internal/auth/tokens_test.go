@@ -311,3 +311,31 @@ func TestTokensLeeway(t *testing.T) {
 		t.Errorf("token expired 30 s ago: %v, want ErrInvalidToken", err)
 	}
 }
+
+// LoginTime dates the password login: auth_time, or iat for tokens issued
+// before auth_time existed (their session is then counted from its last
+// refresh, the latest the login can have been).
+func TestClaimsLoginTime(t *testing.T) {
+	login := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	issued := login.Add(time.Hour)
+	for _, c := range []struct {
+		name   string
+		claims auth.Claims
+		want   time.Time
+	}{
+		{"auth_time", auth.Claims{AuthTime: jwt.NewNumericDate(login), RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(issued)}}, login},
+		{"no auth_time: iat", auth.Claims{RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(issued)}}, issued},
+		{"neither", auth.Claims{}, time.Time{}},
+	} {
+		if got := c.claims.LoginTime(); !got.Equal(c.want) {
+			t.Errorf("%s: LoginTime() = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Issue stamps auth_time with the login.
+	tk := newTokens()
+	now := time.Now().Truncate(time.Second)
+	c, err := tk.Parse(issue(t, tk, auth.TypeRefresh, 1, "s", now), auth.TypeRefresh)
+	if err != nil || !c.LoginTime().Equal(now) {
+		t.Errorf("Issue: LoginTime %v, %v; want %v", c.LoginTime(), err, now)
+	}
+}

@@ -229,6 +229,13 @@ func (c *Cache) fill(ctx context.Context, key Key, tag string, load Loader) (b [
 		lctx, cancel = context.WithDeadline(lctx, deadline)
 		defer cancel()
 	}
+	// A reader that saw the miss just before an earlier flight stored its
+	// result may start this flight just after that one ended: look again
+	// before going to the database, so that concurrent misses reach it
+	// once even when readers are slow to be scheduled.
+	if _, cached, err := c.store.Get(lctx, key); err == nil && cached != nil {
+		return cached, nil
+	}
 	b, err = load(lctx)
 	if err != nil {
 		return nil, err

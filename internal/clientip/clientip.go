@@ -1,7 +1,9 @@
 // Package clientip decides which address a request comes from, trusting
-// forwarding headers (X-Forwarded-For, X-Real-IP) only when the socket peer is
-// one of the configured proxies (TRUSTED_PROXIES). A client that connects
-// directly cannot pick its own address by sending a header.
+// one forwarding header (X-Forwarded-For or X-Real-IP, CLIENT_IP_HEADER) and
+// only when the socket peer is one of the configured proxies
+// (TRUSTED_PROXIES). A client that connects directly cannot pick its own
+// address by sending a header, nor can one behind a proxy by sending the
+// header that proxy does not write.
 package clientip
 
 import (
@@ -43,16 +45,42 @@ func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// The forwarding headers a Resolver can read the client address from.
+const (
+	// XForwardedFor is the list every proxy appends its peer to (nginx's
+	// $proxy_add_x_forwarded_for, HAProxy, cloud load balancers); it is
+	// read from the right, so entries a client wrote are never used.
+	XForwardedFor = "X-Forwarded-For"
+	// XRealIP is one address, written by a proxy that replaces whatever
+	// the client sent (nginx's proxy_set_header X-Real-IP $remote_addr).
+	XRealIP = "X-Real-IP"
+)
+
+// ParseHeader checks a CLIENT_IP_HEADER value and returns the header's
+// canonical spelling; "" means X-Forwarded-For.
+func ParseHeader(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "x-forwarded-for":
+		return XForwardedFor, nil
+	case "x-real-ip":
+		return XRealIP, nil
+	}
+	return "", fmt.Errorf("%q is not X-Forwarded-For or X-Real-IP", s)
+}
+
 // Resolver finds the client address of a request. The zero value and a nil
 // *Resolver trust nobody: the client is always the socket peer.
 type Resolver struct {
 	trusted []netip.Prefix
+	realIP  bool // read X-Real-IP instead of X-Forwarded-For
 }
 
-// New returns a Resolver that believes forwarding headers only from peers in
-// trusted.
-func New(trusted []netip.Prefix) *Resolver {
-	return &Resolver{trusted: append([]netip.Prefix(nil), trusted...)}
+// New returns a Resolver that believes the forwarding header named header
+// (XForwardedFor or XRealIP; "" means XForwardedFor) only from peers in
+// trusted. The other header is never read: a proxy that writes one usually
+// passes the other through from the client untouched.
+func New(trusted []netip.Prefix, header string) *Resolver {
+	return &Resolver{trusted: append([]netip.Prefix(nil), trusted...), realIP: header == XRealIP}
 }
 
 // Trusted reports whether a is one of the trusted proxies.
@@ -72,13 +100,13 @@ func (r *Resolver) Trusted(a netip.Addr) bool {
 // IP returns the client address of req:
 //
 //   - the socket peer (req.RemoteAddr), unless the peer is a trusted proxy;
-//   - for a trusted peer, X-Forwarded-For is walked from the right (the
-//     entries our own proxies appended) skipping trusted addresses, and the
-//     first untrusted address is the client. Entries to its left were written
-//     by the client and are never read;
-//   - when X-Forwarded-For gives no answer (absent, empty, only trusted
-//     addresses, or a malformed entry reached before an untrusted one),
-//     X-Real-IP is used if it holds an address, else the peer.
+//   - for a trusted peer reading X-Forwarded-For, the list is walked from the
+//     right (the entries our own proxies appended) skipping trusted
+//     addresses, and the first untrusted address is the client. Entries to
+//     its left were written by the client and are never read;
+//   - for a trusted peer reading X-Real-IP, the address it holds;
+//   - the peer itself when the header gives no answer (absent, empty, only
+//     trusted addresses, or a malformed entry reached first).
 //
 // IPv4-mapped IPv6 addresses are returned as IPv4, zones are dropped. The
 // result is the zero Addr only when RemoteAddr itself is not an address (for
@@ -89,10 +117,13 @@ func (r *Resolver) IP(req *http.Request) netip.Addr {
 	if !r.Trusted(peer) {
 		return peer
 	}
-	if a, ok := r.fromXFF(req.Header.Values("X-Forwarded-For")); ok {
-		return a
+	if r.realIP {
+		if a := parseHostPort(strings.TrimSpace(req.Header.Get(XRealIP))); a.IsValid() {
+			return a
+		}
+		return peer
 	}
-	if a := parseHostPort(strings.TrimSpace(req.Header.Get("X-Real-IP"))); a.IsValid() {
+	if a, ok := r.fromXFF(req.Header.Values(XForwardedFor)); ok {
 		return a
 	}
 	return peer

@@ -54,9 +54,9 @@ func TestResolverIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := New(trusted)
 	tests := []struct {
 		name   string
+		header string // CLIENT_IP_HEADER; "" is the default, X-Forwarded-For
 		remote string
 		xff    []string
 		realIP string
@@ -80,13 +80,21 @@ func TestResolverIP(t *testing.T) {
 		{name: "mapped IPv4 in XFF unmapped", remote: "10.0.0.2:80", xff: []string{"::ffff:198.51.100.9"}, want: "198.51.100.9"},
 		{name: "empty entries skipped", remote: "10.0.0.2:80", xff: []string{"198.51.100.9,, ,"}, want: "198.51.100.9"},
 		{name: "garbage left of the client never read", remote: "10.0.0.2:80", xff: []string{"unknown, <script>, 198.51.100.9"}, want: "198.51.100.9"},
-		{name: "malformed entry reached: X-Real-IP", remote: "10.0.0.2:80", xff: []string{"1.2.3.4, bogus, 10.0.0.3"}, realIP: "198.51.100.1", want: "198.51.100.1"},
-		{name: "malformed entry reached, no X-Real-IP: peer", remote: "10.0.0.2:80", xff: []string{"1.2.3.4, bogus"}, want: "10.0.0.2"},
-		{name: "only trusted in XFF: X-Real-IP", remote: "10.0.0.2:80", xff: []string{"10.1.1.1"}, realIP: "198.51.100.1", want: "198.51.100.1"},
-		{name: "no XFF: X-Real-IP", remote: "10.0.0.2:80", realIP: " 198.51.100.1 ", want: "198.51.100.1"},
-		{name: "no XFF, IPv6 X-Real-IP", remote: "10.0.0.2:80", realIP: "2001:db8::9", want: "2001:db8::9"},
-		{name: "malformed X-Real-IP: peer", remote: "10.0.0.2:80", realIP: "nope", want: "10.0.0.2"},
+		{name: "malformed entry reached: peer", remote: "10.0.0.2:80", xff: []string{"1.2.3.4, bogus, 10.0.0.3"}, want: "10.0.0.2"},
+		{name: "only trusted in XFF: peer", remote: "10.0.0.2:80", xff: []string{"10.1.1.1"}, want: "10.0.0.2"},
 		{name: "no headers: peer", remote: "10.0.0.2:80", want: "10.0.0.2"},
+		// A proxy that appends to X-Forwarded-For passes the client's own
+		// X-Real-IP through: it is never read in X-Forwarded-For mode.
+		{name: "XFF mode: spoofed X-Real-IP ignored", remote: "10.0.0.2:80", xff: []string{"198.51.100.9"}, realIP: "1.2.3.4", want: "198.51.100.9"},
+		{name: "XFF mode: X-Real-IP alone ignored", remote: "10.0.0.2:80", realIP: "198.51.100.1", want: "10.0.0.2"},
+		// A proxy that sets X-Real-IP may pass the client's
+		// X-Forwarded-For through untouched: never read in X-Real-IP mode.
+		{name: "X-Real-IP mode: client from X-Real-IP", header: XRealIP, remote: "10.0.0.2:80", realIP: " 198.51.100.1 ", want: "198.51.100.1"},
+		{name: "X-Real-IP mode: spoofed XFF ignored", header: XRealIP, remote: "10.0.0.2:80", xff: []string{"1.2.3.4"}, realIP: "198.51.100.1", want: "198.51.100.1"},
+		{name: "X-Real-IP mode: XFF alone ignored", header: XRealIP, remote: "10.0.0.2:80", xff: []string{"198.51.100.9"}, want: "10.0.0.2"},
+		{name: "X-Real-IP mode: IPv6", header: XRealIP, remote: "10.0.0.2:80", realIP: "2001:db8::9", want: "2001:db8::9"},
+		{name: "X-Real-IP mode: malformed: peer", header: XRealIP, remote: "10.0.0.2:80", realIP: "nope", want: "10.0.0.2"},
+		{name: "X-Real-IP mode: untrusted peer ignored", header: XRealIP, remote: "203.0.113.5:4321", realIP: "1.2.3.4", want: "203.0.113.5"},
 		{name: "trusted bare loopback", remote: "127.0.0.1:80", xff: []string{"198.51.100.9"}, want: "198.51.100.9"},
 		{name: "loopback not in list is untrusted", remote: "127.0.0.2:80", xff: []string{"198.51.100.9"}, want: "127.0.0.2"},
 		{name: "remote without port", remote: "203.0.113.5", want: "203.0.113.5"},
@@ -95,6 +103,7 @@ func TestResolverIP(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			r := New(trusted, tc.header)
 			req := httptest.NewRequest("GET", "/", nil)
 			req.RemoteAddr = tc.remote
 			for _, v := range tc.xff {
@@ -111,13 +120,33 @@ func TestResolverIP(t *testing.T) {
 }
 
 func TestNoTrustedProxies(t *testing.T) {
-	for _, r := range []*Resolver{nil, New(nil), {}} {
+	for _, r := range []*Resolver{nil, New(nil, ""), New(nil, XRealIP), {}} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.RemoteAddr = "10.0.0.2:80"
 		req.Header.Set("X-Forwarded-For", "198.51.100.9")
 		req.Header.Set("X-Real-IP", "198.51.100.9")
 		if got := r.IP(req); got != netip.MustParseAddr("10.0.0.2") {
 			t.Fatalf("IP = %s, want the peer", got)
+		}
+	}
+}
+
+func TestParseHeader(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"", XForwardedFor, true},
+		{"X-Forwarded-For", XForwardedFor, true},
+		{" x-forwarded-for ", XForwardedFor, true},
+		{"X-Real-IP", XRealIP, true},
+		{"x-real-ip", XRealIP, true},
+		{"Forwarded", "", false},
+		{"CF-Connecting-IP", "", false},
+	} {
+		got, err := ParseHeader(tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("ParseHeader(%q) = %q, %v; want %q, ok=%v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }

@@ -51,6 +51,17 @@ type Config struct {
 	RefreshTokenExpireDays   int    `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
 	BcryptCost               int    `env:"BCRYPT_COST" envDefault:"12"`
 	BcryptConcurrency        int    `env:"BCRYPT_CONCURRENCY" envDefault:"0"`
+	// SessionMaxDays is a login session's absolute lifetime: refreshing
+	// stops working this long after the password login, however often the
+	// session was refreshed.
+	SessionMaxDays int `env:"SESSION_MAX_DAYS" envDefault:"30"`
+	// RefreshReuseGraceSeconds is how long after a refresh the same refresh
+	// token still gets the same new pair (a double click, a retried
+	// request) instead of revoking the session as a reuse; 0: never.
+	RefreshReuseGraceSeconds int `env:"REFRESH_REUSE_GRACE_SECONDS" envDefault:"10"`
+	// FreshLoginMinutes is how long after a password login the session may
+	// change an email without sending the current password.
+	FreshLoginMinutes int `env:"FRESH_LOGIN_MINUTES" envDefault:"10"`
 
 	FirstSuperuserEmail    string `env:"FIRST_SUPERUSER_EMAIL"`
 	FirstSuperuserUsername string `env:"FIRST_SUPERUSER_USERNAME"`
@@ -74,8 +85,11 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics on this address only, so it
 	// need not be reachable from the public port.
 	MetricsAddr string `env:"METRICS_ADDR"`
-	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
+	// TrustedProxies are the CIDRs whose client-address header is believed.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+	// ClientIPHeader names the one header the trusted proxies write the
+	// client's address in: X-Forwarded-For or X-Real-IP.
+	ClientIPHeader string `env:"CLIENT_IP_HEADER" envDefault:"X-Forwarded-For"`
 
 	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"5s"`
@@ -103,6 +117,9 @@ type Config struct {
 	JobsCleanupInterval time.Duration `env:"JOBS_CLEANUP_INTERVAL" envDefault:"1h"`
 	// PasswordResetExpireMinutes is how long a password-reset token works.
 	PasswordResetExpireMinutes int `env:"PASSWORD_RESET_EXPIRE_MINUTES" envDefault:"30"`
+	// PasswordRecoveryIntervalMinutes is the least time between two
+	// recovery emails to one account; 0: no limit.
+	PasswordRecoveryIntervalMinutes int `env:"PASSWORD_RECOVERY_INTERVAL_MINUTES" envDefault:"5"`
 
 	// Scheduled backups (internal/backup) into BackupDir (empty: backups/
 	// beside the SQLite file, or ./backups on PostgreSQL), keeping the
@@ -130,9 +147,6 @@ type Config struct {
 	// SecretGenerated is set when SECRET_KEY was empty in development and a
 	// random one was made; tokens then die with the process.
 	SecretGenerated bool `env:"-"`
-	// SecretWasExample is set when SECRET_KEY was a published example value
-	// in development and was replaced by a random one.
-	SecretWasExample bool `env:"-"`
 }
 
 // Origins is ALLOWED_ORIGINS: a JSON list (the seed's form) or a comma list.

@@ -6,49 +6,44 @@ import (
 	"fmt"
 )
 
+// minSecretBytes is the shortest SECRET_KEY accepted: HS256's key should be
+// at least as long as its 32-byte output (RFC 7518 §3.2).
+const minSecretBytes = 32
+
 // exampleSecrets are published placeholders that must never sign tokens.
 var exampleSecrets = []string{
 	"your-secret-key-change-this-in-production",
 	"change-me-to-a-random-string-of-at-least-32-bytes",
 }
 
-// validateSecret refuses a missing, short or published SECRET_KEY where it
-// must be strong, and replaces it with a random one in development.
+// validateSecret refuses a short or published SECRET_KEY in every
+// environment: a key someone set on purpose and that anyone can guess or
+// look up would let them sign tokens for any account, on a laptop as on a
+// server. Only an empty key is replaced, by a random one, and only in
+// development.
 func (c *Config) validateSecret() error {
-	if isExampleSecret(c.SecretKey) && c.Environment != Development {
-		return fmt.Errorf("SECRET_KEY: the published example value cannot be used in %s; generate one with: openssl rand -hex 32", c.Environment)
-	}
-	if isExampleSecret(c.SecretKey) {
-		// Anyone can sign tokens with a published key, even on a laptop
-		// reachable by others: use a random one instead.
-		c.SecretKey = ""
-		c.SecretWasExample = true
-	}
 	switch {
+	case isExampleSecret(c.SecretKey):
+		return fmt.Errorf("SECRET_KEY: the published example value cannot be used (anyone could sign tokens with it); generate one with: openssl rand -hex 32, or leave it empty in development for a random one")
 	case c.SecretKey == "" && c.Environment == Development:
 		var b [32]byte
 		_, _ = rand.Read(b[:])
 		c.SecretKey = hex.EncodeToString(b[:])
 		c.SecretGenerated = true
 	case c.SecretKey == "":
-		return fmt.Errorf("SECRET_KEY: required in %s (at least 32 bytes); generate one with: openssl rand -hex 32", c.Environment)
-	case len(c.SecretKey) < 32 && c.Environment != Development:
-		return fmt.Errorf("SECRET_KEY: %d bytes is too short for %s, need at least 32; generate one with: openssl rand -hex 32", len(c.SecretKey), c.Environment)
+		return fmt.Errorf("SECRET_KEY: required in %s (at least %d bytes); generate one with: openssl rand -hex 32", c.Environment, minSecretBytes)
+	case len(c.SecretKey) < minSecretBytes:
+		return fmt.Errorf("SECRET_KEY: %d bytes is too short, need at least %d; generate one with: openssl rand -hex 32, or leave it empty in development for a random one", len(c.SecretKey), minSecretBytes)
 	}
 	return nil
 }
 
-// SecretWarning says what is weak about the signing key in development,
-// where a generated, short or published key is tolerated; "" when nothing
-// is. (Elsewhere such keys are refused by Load.)
+// SecretWarning says what to know about a generated signing key (in
+// development, when SECRET_KEY is empty); "" when the key was set. Weak
+// keys never get this far: Load refuses them.
 func (c *Config) SecretWarning() string {
-	switch {
-	case c.SecretWasExample:
-		return "SECRET_KEY is the published example value, which would let anyone forge tokens: using a random one for this run instead (set your own: openssl rand -hex 32)"
-	case c.SecretGenerated:
+	if c.SecretGenerated {
 		return "SECRET_KEY is not set: using a random one for this run; tokens will not survive a restart (set SECRET_KEY, at least 32 bytes)"
-	case len(c.SecretKey) < 32:
-		return fmt.Sprintf("SECRET_KEY is %d bytes, shorter than the 32 that staging and production require", len(c.SecretKey))
 	}
 	return ""
 }

@@ -82,6 +82,9 @@ func (c *Config) validate() error {
 	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
 		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
+	if err := c.validateAccountSecurity(); err != nil {
+		return err
+	}
 	if c.DBMaxOverflow < 0 {
 		return fmt.Errorf("DB_MAX_OVERFLOW: must not be negative, got %d", c.DBMaxOverflow)
 	}

@@ -108,6 +108,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerUsers(api)
 	s.registerItems(api)
 	s.registerJobs(api)
+	documentTransportErrors(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}
@@ -124,11 +125,13 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 		// access log, so its line carries trace_id too.
 		tracing.Middleware(tp),
 		cors.Handler(cors.Options{
-			AllowedOrigins:   cfg.AllowedOrigins,
-			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowedHeaders:   []string{"*"},
-			ExposedHeaders:   []string{"X-Request-ID", "X-Process-Time", "X-Cache", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
-			AllowCredentials: true,
+			AllowedOrigins: cfg.AllowedOrigins,
+			AllowedMethods: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders: []string{"*"},
+			ExposedHeaders: []string{"X-Request-ID", "X-Process-Time", "X-Cache", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+			// The API takes bearer tokens, never cookies: a browser need not
+			// send credentials cross-origin, so it is never allowed to.
+			AllowCredentials: false,
 			MaxAge:           600,
 		}),
 		securityHeaders,

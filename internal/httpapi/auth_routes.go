@@ -41,7 +41,9 @@ type Token struct {
 
 // TokenOutput wraps Token.
 type TokenOutput struct {
-	Body Token
+	CacheControl string `header:"Cache-Control" doc:"no-store: tokens are never cached (RFC 6749 §5.1)"`
+	Pragma       string `header:"Pragma" doc:"no-cache, for HTTP/1.0 caches (RFC 6749 §5.1)"`
+	Body         Token
 }
 
 // RefreshRequest carries a refresh token in a JSON body.
@@ -98,7 +100,7 @@ func (s *server) registerAuth(api huma.API) {
 		Summary:     "Log in (OAuth2 password flow)",
 		Description: "Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them.",
 		Tags:        []string{"authentication"},
-		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	})
 	huma.Register(api, loginOp, s.login)
 	// huma documents a raw body as opaque bytes; describe the form fields
@@ -165,7 +167,14 @@ func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 	if len(missing) > 0 {
 		return nil, huma.Error422UnprocessableEntity("validation failed", missing...)
 	}
+	attempt, err := throttled(s.Limiter.PasswordAttempt(ctx, form.Get("username")))
+	if err != nil {
+		return nil, err
+	}
 	u, pair, err := s.Auth.Login(ctx, form.Get("username"), form.Get("password"))
+	if !errors.Is(err, auth.ErrInvalidCredentials) {
+		attempt.Succeeded()
+	}
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return nil, errUnauthorized(msgWrongLogin)
@@ -179,7 +188,7 @@ func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 }
 
 func (s *server) tokenOutput(pair auth.TokenPair) *TokenOutput {
-	return &TokenOutput{Body: Token{
+	return &TokenOutput{CacheControl: noStore, Pragma: "no-cache", Body: Token{
 		AccessToken:  pair.AccessToken,
 		RefreshToken: pair.RefreshToken,
 		TokenType:    "bearer",
@@ -200,6 +209,9 @@ func (s *server) tokenError(ctx context.Context, err error) error {
 
 // userWriteError maps the errors of creating or changing a user.
 func (s *server) userWriteError(ctx context.Context, err error) error {
+	if e := s.accountError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, users.ErrEmailTaken):
 		return huma.Error400BadRequest(msgEmailTaken)

@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"myapi/internal/auth"
+	"myapi/internal/testdb"
 )
 
 func TestRegister(t *testing.T) {
@@ -165,48 +166,58 @@ func TestInactiveUser(t *testing.T) {
 }
 
 func TestRefreshAndLogout(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, e *env) {
-		e.register(t, "dave")
-		access, refresh := e.login(t, "dave")
+	for _, engine := range testdb.Engines(t) {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			clock := newTestClock()
+			testRefreshAndLogout(t, newEnv(t, engine, envOptions{clock: clock}), clock)
+		})
+	}
+}
 
-		t.Run("JSON body rotates the token", func(t *testing.T) {
-			pair := e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": refresh}}).JSON(t)
-			newRefresh := pair["refresh_token"].(string)
-			if newRefresh == refresh || pair["token_type"] != "bearer" {
-				t.Fatalf("no new pair: %v", pair)
-			}
-			e.expect(t, http.StatusOK, request{Method: "GET", Path: "/users/me", Token: pair["access_token"].(string)})
-			// Reusing the rotated token fails, and revokes the session:
-			// the newest token stops working too.
-			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": refresh}})
-			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": newRefresh}})
-		})
-		t.Run("seed's query parameter", func(t *testing.T) {
-			_, r := e.login(t, "dave")
-			e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh?refresh_token=" + r})
-		})
-		t.Run("missing token", func(t *testing.T) {
-			e.expect(t, http.StatusUnprocessableEntity, request{Method: "POST", Path: "/auth/refresh"})
-		})
-		t.Run("access token is not a refresh token", func(t *testing.T) {
-			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": access}})
-		})
-		t.Run("refresh token is not an access token", func(t *testing.T) {
-			_, r := e.login(t, "dave")
-			e.expect(t, http.StatusUnauthorized, request{Method: "GET", Path: "/users/me", Token: r})
-		})
-		t.Run("logout revokes the session", func(t *testing.T) {
-			_, r := e.login(t, "dave")
-			e.expect(t, http.StatusNoContent, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": r}})
-			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": r}})
-			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": "garbage"}})
-		})
-		t.Run("sessions are independent", func(t *testing.T) {
-			_, r1 := e.login(t, "dave")
-			_, r2 := e.login(t, "dave")
-			e.expect(t, http.StatusNoContent, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": r1}})
-			e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": r2}})
-		})
+func testRefreshAndLogout(t *testing.T, e *env, clock *testClock) {
+	e.register(t, "dave")
+	access, refresh := e.login(t, "dave")
+
+	t.Run("JSON body rotates the token", func(t *testing.T) {
+		pair := e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": refresh}}).JSON(t)
+		newRefresh := pair["refresh_token"].(string)
+		if newRefresh == refresh || pair["token_type"] != "bearer" {
+			t.Fatalf("no new pair: %v", pair)
+		}
+		e.expect(t, http.StatusOK, request{Method: "GET", Path: "/users/me", Token: pair["access_token"].(string)})
+		// Reusing the rotated token once the grace period is over
+		// fails, and revokes the session: the newest token stops
+		// working too.
+		clock.Advance(auth.DefaultPolicy().RefreshReuseGrace + time.Second)
+		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": refresh}})
+		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": newRefresh}})
+	})
+	t.Run("seed's query parameter", func(t *testing.T) {
+		_, r := e.login(t, "dave")
+		e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh?refresh_token=" + r})
+	})
+	t.Run("missing token", func(t *testing.T) {
+		e.expect(t, http.StatusUnprocessableEntity, request{Method: "POST", Path: "/auth/refresh"})
+	})
+	t.Run("access token is not a refresh token", func(t *testing.T) {
+		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": access}})
+	})
+	t.Run("refresh token is not an access token", func(t *testing.T) {
+		_, r := e.login(t, "dave")
+		e.expect(t, http.StatusUnauthorized, request{Method: "GET", Path: "/users/me", Token: r})
+	})
+	t.Run("logout revokes the session", func(t *testing.T) {
+		_, r := e.login(t, "dave")
+		e.expect(t, http.StatusNoContent, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": r}})
+		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": r}})
+		e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": "garbage"}})
+	})
+	t.Run("sessions are independent", func(t *testing.T) {
+		_, r1 := e.login(t, "dave")
+		_, r2 := e.login(t, "dave")
+		e.expect(t, http.StatusNoContent, request{Method: "POST", Path: "/auth/logout", JSON: map[string]string{"refresh_token": r1}})
+		e.expect(t, http.StatusOK, request{Method: "POST", Path: "/auth/refresh", JSON: map[string]string{"refresh_token": r2}})
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -63,7 +64,9 @@ type bearerKey struct{}
 // authenticated request costs.
 type bearer struct {
 	userID int64
-	err    error // auth.ErrInvalidToken unless the token is a valid access token
+	// loginTime is when the token's session logged in with a password.
+	loginTime time.Time
+	err       error // auth.ErrInvalidToken unless the token is a valid access token
 }
 
 // parseBearer checks the "Authorization: Bearer …" token, if any, and
@@ -76,8 +79,8 @@ func parseBearer(a *auth.Service) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			id, err := a.AccessTokenUser(token)
-			ctx := context.WithValue(r.Context(), bearerKey{}, &bearer{userID: id, err: err})
+			acc, err := a.ParseAccess(token)
+			ctx := context.WithValue(r.Context(), bearerKey{}, &bearer{userID: acc.UserID, loginTime: acc.LoginTime, err: err})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

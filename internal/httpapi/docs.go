@@ -16,34 +16,28 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	swaggerfiles "github.com/swaggo/files/v2"
+
+	"myapi/internal/webassets"
 )
 
 // The interactive documentation: Swagger UI at /docs and ReDoc at /redoc,
 // both reading the OpenAPI document that huma serves at /openapi.json.
-//
-// Swagger UI's files come from github.com/swaggo/files/v2, which embeds
-// Swagger UI's dist folder in the binary: /docs works offline and no
-// third-party bundle lives in this repository. No Go module that embeds
-// ReDoc's bundle is served to this project, so /redoc loads ReDoc's one
-// script from a CDN, pinned to one version and checked with Subresource
-// Integrity (DESIGN.md allows this exception).
+// Every asset is embedded in the binary, so the docs work offline and no
+// page loads anything from a CDN: Swagger UI's files come from the Go
+// module github.com/swaggo/files/v2, ReDoc's bundle from its npm package
+// (internal/webassets, pinned and hash-checked by its fetch.sh).
 const (
 	// docsPath is Swagger UI's page; its assets live under docsPath + "/".
 	docsPath = "/docs"
-	// redocPath is ReDoc's page.
+	// redocPath is ReDoc's page; its script is redocScriptPath.
 	redocPath = "/redoc"
+	// redocScriptPath serves bundles/redoc.standalone.js of the npm
+	// package redoc (2.x keeps the classic <redoc> element; 3.x is an ES
+	// module with another API).
+	redocScriptPath = redocPath + "/redoc.standalone.js"
 	// openAPIURL is where huma serves the OpenAPI document (huma's default
 	// OpenAPIPath plus ".json").
 	openAPIURL = "/openapi.json"
-
-	// redocScriptURL pins ReDoc 2.5.4 (the 2.x line keeps the classic
-	// <redoc> element; 3.x is an ES module with another API). The CDN
-	// mirrors the npm package byte for byte, so its hash is stable.
-	redocScriptURL = "https://cdn.jsdelivr.net/npm/redoc@2.5.4/bundles/redoc.standalone.js"
-	// redocScriptIntegrity is the SRI hash of that file (sha384 of
-	// bundles/redoc.standalone.js in the npm package redoc@2.5.4): a CDN
-	// that served anything else would have it refused by the browser.
-	redocScriptIntegrity = "sha384-w447zOpYfw/1Tv/5AK9NfHTlQIqE3RVR6KY62jCyy9zNDgO64cMwGGP1Fj0zJVf5"
 
 	// swaggerCSP lets the Swagger UI page run only its own scripts and talk
 	// only to this server. The initializer is a file, not an inline
@@ -52,12 +46,12 @@ const (
 	swaggerCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-	// redocCSP admits the one pinned CDN script. ReDoc injects <style>
+	// redocCSP admits only this server's scripts. ReDoc injects <style>
 	// elements (styled-components) and runs its search index in a worker
 	// made from a blob: URL. Its "API docs by Redocly" logo, an image on
-	// Redocly's site, is blocked on purpose (no third-party request beyond
-	// the script): ReDoc hides the image when it fails to load.
-	redocCSP = "default-src 'none'; script-src " + redocScriptURL + "; style-src 'unsafe-inline'; " +
+	// Redocly's site, is blocked on purpose (no third-party request at
+	// all): ReDoc hides the image when it fails to load.
+	redocCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; " +
 		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -120,7 +114,7 @@ const redocPage = `<!DOCTYPE html>
 <body>
 <noscript>ReDoc needs JavaScript. The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
 <redoc spec-url="{{.SpecURL}}"></redoc>
-<script src="{{.ScriptURL}}" integrity="{{.Integrity}}" crossorigin="anonymous"></script>
+<script src="{{.ScriptURL}}"></script>
 </body>
 </html>
 `
@@ -130,14 +124,13 @@ type pageData struct {
 	Title     string
 	SpecURL   string
 	ScriptURL string
-	Integrity string
 }
 
 // registerDocs serves the interactive API documentation: Swagger UI at
 // /docs (assets under /docs/…) and ReDoc at /redoc. The pages are rendered
 // once here, since the title cannot change while the server runs.
 func registerDocs(r chi.Router, title string) {
-	data := pageData{Title: title, SpecURL: openAPIURL, ScriptURL: redocScriptURL, Integrity: redocScriptIntegrity}
+	data := pageData{Title: title, SpecURL: openAPIURL, ScriptURL: redocScriptPath}
 	swagger := renderPage(swaggerPage, data)
 	redoc := renderPage(redocPage, data)
 
@@ -154,6 +147,11 @@ func registerDocs(r chi.Router, title string) {
 		http.ServeContent(w, r, "swagger-initializer.js", time.Time{}, strings.NewReader(swaggerInitializer))
 	})
 	assets.Get(docsPath+"/*", serveAssets(swaggerfiles.FS))
+	redocFS, err := fs.Sub(webassets.FS, "redoc")
+	if err != nil {
+		panic("httpapi: embedded ReDoc: " + err.Error())
+	}
+	assets.Get(redocPath+"/*", serveAssets(redocFS))
 }
 
 // renderPage executes a page template. The templates are constants, so a

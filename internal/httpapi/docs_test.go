@@ -25,12 +25,6 @@ import (
 const (
 	// chromiumEnv overrides the path of the browser.
 	chromiumEnv = "CHROMIUM_PATH"
-	// redocBundleEnv names a local copy of ReDoc's redoc.standalone.js
-	// (from the npm package redoc, at the version /redoc pins). The browser
-	// cannot reach the CDN here, so with this set the test serves the file
-	// in the CDN's place and checks that ReDoc renders; without it, it
-	// only checks the page that loads ReDoc.
-	redocBundleEnv = "TEST_REDOC_BUNDLE"
 	// screenshotEnv names a PNG file to write the authorized /users/me
 	// response to, for a person to look at.
 	screenshotEnv = "TEST_DOCS_SCREENSHOT"
@@ -178,14 +172,29 @@ func TestDocsServedWhenEnabled(t *testing.T) {
 			t.Fatalf("GET /redoc: status %d; body: %s", res.Status, res.Body)
 		}
 		body := string(res.Body)
-		for _, want := range []string{"<title>My API - ReDoc</title>", `<redoc spec-url="/openapi.json">`, `integrity="sha384-`} {
+		for _, want := range []string{"<title>My API - ReDoc</title>", `<redoc spec-url="/openapi.json">`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/redoc lacks %s:\n%s", want, body)
 			}
 		}
+		// The script is this server's own copy: no CDN, so /redoc works
+		// offline, and the CSP admits nothing else.
 		script := redocScript(t, res.Body)
-		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src "+script) {
-			t.Errorf("/redoc: Content-Security-Policy %q does not admit %s", csp, script)
+		if script != "/redoc/redoc.standalone.js" {
+			t.Errorf("/redoc loads ReDoc from %s, want the embedded /redoc/redoc.standalone.js", script)
+		}
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") {
+			t.Errorf("/redoc: Content-Security-Policy %q admits scripts from elsewhere", csp)
+		}
+		js := get(t, e, script, nil)
+		if js.Status != http.StatusOK || !strings.Contains(js.Header.Get("Content-Type"), "javascript") || len(js.Body) < 500_000 {
+			t.Fatalf("GET %s: status %d, Content-Type %q, %d bytes", script, js.Status, js.Header.Get("Content-Type"), len(js.Body))
+		}
+		if lic := get(t, e, "/redoc/LICENSE", nil); lic.Status != http.StatusOK || !strings.Contains(string(lic.Body), "MIT") {
+			t.Errorf("GET /redoc/LICENSE: status %d", lic.Status)
+		}
+		if missing := get(t, e, "/redoc/nothing.js", nil); missing.Status != http.StatusNotFound {
+			t.Errorf("GET /redoc/nothing.js: status %d, want 404", missing.Status)
 		}
 	})
 
@@ -240,7 +249,7 @@ func TestDocsServedWhenEnabled(t *testing.T) {
 func TestDocsDisabled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sqliteEngine(t), envOptions{docs: false})
-	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js", "/redoc", "/openapi.json", "/openapi.yaml"} {
+	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js", "/redoc", "/redoc/redoc.standalone.js", "/openapi.json", "/openapi.yaml"} {
 		res := get(t, e, path, nil)
 		if res.Status != http.StatusNotFound {
 			t.Errorf("GET %s with docs off: status %d, want 404", path, res.Status)
@@ -348,9 +357,8 @@ func watchConsole(ctx context.Context, problems *pageProblems) {
 }
 
 // offline keeps the browser on this machine: requests to the test server
-// go through; ReDoc's CDN script is answered from bundle when one is given;
-// anything else fails at once, as it would offline.
-func offline(ctx context.Context, serverURL, redocURL string, bundle []byte) error {
+// go through; anything else fails at once, as it would offline.
+func offline(ctx context.Context, serverURL string) error {
 	paused := chromedp.Events(ctx, fetch.RequestPaused)
 	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{}); err != nil {
 		return err
@@ -364,18 +372,6 @@ func offline(ctx context.Context, serverURL, redocURL string, bundle []byte) err
 			switch {
 			case strings.HasPrefix(url, serverURL+"/"):
 				_, err = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-			case url == redocURL && bundle != nil:
-				_, err = chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
-					RequestID:    ev.RequestID,
-					ResponseCode: http.StatusOK,
-					ResponseHeaders: []*fetch.HeaderEntry{
-						{Name: "Content-Type", Value: "application/javascript; charset=utf-8"},
-						// The page loads it with crossorigin="anonymous" for
-						// its integrity check, as the CDN allows.
-						{Name: "Access-Control-Allow-Origin", Value: "*"},
-					},
-					Body: bundle,
-				})
 			default:
 				_, err = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{
 					RequestID: ev.RequestID, ErrorReason: network.ErrorReasonInternetDisconnected,
@@ -397,20 +393,10 @@ func TestDocsBrowser(t *testing.T) {
 	e := newEnv(t, sqliteEngine(t), envOptions{docs: true})
 	e.register(t, "swaggeruser")
 
-	var redocBundle []byte
-	if p := os.Getenv(redocBundleEnv); p != "" {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("%s: %v", redocBundleEnv, err)
-		}
-		redocBundle = b
-	}
-	redocURL := redocScript(t, get(t, e, "/redoc", nil).Body)
-
 	ctx := newBrowser(t, execPath, 50*time.Second)
 	problems := &pageProblems{}
 	go watchConsole(ctx, problems)
-	if err := offline(ctx, e.URL, redocURL, redocBundle); err != nil {
+	if err := offline(ctx, e.URL); err != nil {
 		t.Fatalf("intercept requests: %v", err)
 	}
 
@@ -483,8 +469,7 @@ func TestDocsBrowser(t *testing.T) {
 		t.Logf("screenshot of the authorized GET /users/me written to %s", path)
 	}
 
-	// ReDoc. Without the bundle the browser has no way to fetch it, so
-	// only the page is checked (the HTTP test checks its contents).
+	// ReDoc, from the embedded bundle, with the browser offline.
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/redoc")); err != nil {
 		t.Fatalf("open /redoc: %v", err)
 	}
@@ -495,18 +480,18 @@ func TestDocsBrowser(t *testing.T) {
 	if title != "My API - ReDoc" {
 		t.Errorf("/redoc title = %q", title)
 	}
-	if redocBundle == nil {
-		t.Logf("%s is not set: ReDoc's script (%s) cannot be fetched offline, so ReDoc's rendering is not checked", redocBundleEnv, redocURL)
-	} else {
-		heading := chromedp.Search(`//redoc//h1[contains(normalize-space(), "My API")]`)
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(heading)); err != nil {
-			t.Fatalf("ReDoc did not render the API title: %v\npage problems: %q\npage text: %s", err, problems.list(), pageText(ctx))
-		}
-		if path := os.Getenv(screenshotEnv); path != "" {
-			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			if err == nil {
-				_ = os.WriteFile(strings.TrimSuffix(path, ".png")+"-redoc.png", png, 0o644)
-			}
+	heading := chromedp.Search(`//redoc//h1[contains(normalize-space(), "My API")]`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(heading)); err != nil {
+		t.Fatalf("ReDoc did not render the API title: %v\npage problems: %q\npage text: %s", err, problems.list(), pageText(ctx))
+	}
+	// An operation of the document is on the page, not just the title.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.Search(`//redoc//*[contains(normalize-space(), "/users/me")]`))); err != nil {
+		t.Errorf("ReDoc did not render /users/me: %v", err)
+	}
+	if path := os.Getenv(screenshotEnv); path != "" {
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err == nil {
+			_ = os.WriteFile(strings.TrimSuffix(path, ".png")+"-redoc.png", png, 0o644)
 		}
 	}
 

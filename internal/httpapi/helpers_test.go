@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"myapi/internal/auth"
 	"myapi/internal/cache"
+	"myapi/internal/clientip"
 	"myapi/internal/httpapi"
 	"myapi/internal/items"
 	"myapi/internal/logging"
@@ -58,6 +60,39 @@ type envOptions struct {
 	logOut io.Writer
 	// noMetrics leaves metrics out, as METRICS_ENABLED=false does.
 	noMetrics bool
+	// clock, if set, is the auth service's clock (and the rate limiter's,
+	// unless limits.Now is set).
+	clock *testClock
+	// policy, if set, replaces auth.DefaultPolicy().
+	policy *auth.Policy
+	// trustedProxies and clientIPHeader configure the limiter's client
+	// address (TRUSTED_PROXIES, CLIENT_IP_HEADER).
+	trustedProxies []string
+	clientIPHeader string
+	// bcryptCost is the hasher's cost; 0: the cheapest.
+	bcryptCost int
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 // forEachEngine runs fn against a fresh server on every available engine.
@@ -74,7 +109,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, engine testdb.Engine, opts envOptions) *env {
 	t.Helper()
 	e := buildEnv(t, engine, opts)
-	srv := httptest.NewServer(e.Handler)
+	srv := httptest.NewServer(checkContract(t, e.Handler))
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e
@@ -99,12 +134,24 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	if opts.wrapItems != nil {
 		itemStore = opts.wrapItems(db)
 	}
-	hasher, err := auth.NewHasher(4, 0) // the cheapest cost keeps tests fast
+	if opts.bcryptCost == 0 {
+		opts.bcryptCost = 4 // the cheapest cost keeps tests fast
+	}
+	hasher, err := auth.NewHasher(opts.bcryptCost, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens([]byte(testSecret), opts.accessTTL, 24*time.Hour)
 	svc := auth.NewService(db, db, hasher, tokens)
+	if opts.clock != nil {
+		svc.SetClock(opts.clock.Now)
+		if opts.limits.Now == nil {
+			opts.limits.Now = opts.clock.Now
+		}
+	}
+	if opts.policy != nil {
+		svc.SetPolicy(*opts.policy)
+	}
 	logs := &syncBuffer{}
 	logLevel := slog.LevelDebug
 	if opts.quiet {
@@ -112,7 +159,11 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	}
 	var limiter *ratelimit.Limiter
 	if opts.limits.PerMinute > 0 || opts.limits.LoginPerMinute > 0 {
-		limiter = ratelimit.New(opts.limits, nil, httpapi.RateLimitKey, nil)
+		trusted, err := clientip.ParsePrefixes(opts.trustedProxies)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limiter = ratelimit.New(opts.limits, clientip.New(trusted, opts.clientIPHeader), httpapi.RateLimitKey, nil)
 	}
 	var logOut io.Writer = logs
 	if opts.logOut != nil {

@@ -10,9 +10,11 @@ import (
 	"myapi/internal/ratelimit"
 )
 
-// rateLimits applies the limiter: the stricter login limit on login,
-// registration and password recovery and reset, the general limit on every other API route. Health checks,
-// metrics and docs are never limited (probes and scrapers must get through).
+// rateLimits applies the limiter: the stricter login limit (per client IP)
+// on login, registration and password recovery and reset, the general
+// limit on every other API route. Health checks, metrics and docs are never
+// limited (probes and scrapers must get through). Failed passwords are
+// budgeted by the handlers that check them (ratelimit.PasswordAttempt).
 func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
 	if l == nil {
 		return func(next http.Handler) http.Handler { return next }
@@ -20,6 +22,9 @@ func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		general := l.General(next)
 		login := l.Login(general)
+		// Changes of an account may check its password (current_password):
+		// the failure budget needs the client's network.
+		change := l.Client(general)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			path := strings.TrimSuffix(r.URL.Path, "/")
 			switch {
@@ -27,6 +32,8 @@ func rateLimits(l *ratelimit.Limiter) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 			case r.Method == http.MethodPost && loginLimited(path):
 				login.ServeHTTP(w, r)
+			case r.Method == http.MethodPut || r.Method == http.MethodPatch:
+				change.ServeHTTP(w, r)
 			default:
 				general.ServeHTTP(w, r)
 			}
@@ -46,7 +53,7 @@ func loginLimited(path string) bool {
 
 func unlimited(path string) bool {
 	return path == "" || path == "/health" || strings.HasPrefix(path, "/health/") || path == "/metrics" ||
-		path == "/docs" || strings.HasPrefix(path, "/docs/") || path == "/redoc" || strings.HasPrefix(path, "/openapi")
+		path == "/docs" || strings.HasPrefix(path, "/docs/") || path == "/redoc" || strings.HasPrefix(path, "/redoc/") || strings.HasPrefix(path, "/openapi")
 }
 
 // metricsMiddleware counts requests when metrics are on.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -23,19 +22,23 @@ type User struct {
 
 // UserOutput wraps one User.
 type UserOutput struct {
-	Body User
+	CacheControl string `header:"Cache-Control" doc:"no-store: a user's data is never cached"`
+	Body         User
 }
 
 // UserListOutput wraps a page of users.
 type UserListOutput struct {
-	Body []User
+	CacheControl string `header:"Cache-Control" doc:"no-store: users' data is never cached"`
+	Body         []User
 }
 
 func toUser(u *users.User) User {
 	return User{ID: u.ID, Email: u.Email, Username: u.Username, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt}
 }
 
-func userOutput(u *users.User) *UserOutput { return &UserOutput{Body: toUser(u)} }
+func userOutput(u *users.User) *UserOutput {
+	return &UserOutput{CacheControl: noStore, Body: toUser(u)}
+}
 
 // UserUpdateMe is what users may change about themselves. Omitted fields
 // stay as they are; null is refused, since neither field may be empty.
@@ -43,6 +46,9 @@ type UserUpdateMe struct {
 	_        struct{} `additionalProperties:"true"`
 	Email    *string  `json:"email,omitempty" format:"email" maxLength:"254"`
 	Username *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
+	// CurrentPassword proves a change of email, unless the session logged
+	// in within FRESH_LOGIN_MINUTES.
+	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"Needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
 }
 
 // Resolve rejects control characters in the account names.
@@ -57,6 +63,8 @@ type UserUpdateAdmin struct {
 	Username    *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
 	IsActive    *bool    `json:"is_active,omitempty"`
 	IsSuperuser *bool    `json:"is_superuser,omitempty"`
+	// CurrentPassword is the acting superuser's: see UserUpdateMe.
+	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"The acting superuser's password: needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
 }
 
 // Resolve rejects control characters in the account names.
@@ -93,13 +101,14 @@ func (s *server) registerUsers(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-me", Method: http.MethodPut, Path: "/users/me", Summary: "Change the current user's email or username",
-		Tags: tags, Security: authenticated,
-		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+		Description: "Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); the old address is told, and pending reset tokens stop working.",
+		Tags:        tags, Security: authenticated,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}), func(ctx context.Context, in *struct {
 		Body    UserUpdateMe
 		RawBody []byte
 	}) (*UserOutput, error) {
-		if err := refuseNulls(in.RawBody, "email", "username"); err != nil {
+		if err := refuseNulls(in.RawBody, "email", "username", "current_password"); err != nil {
 			return nil, err
 		}
 		upd := users.Update{Username: in.Body.Username}
@@ -107,9 +116,9 @@ func (s *server) registerUsers(api huma.API) {
 			e := users.NormalizeEmail(*in.Body.Email)
 			upd.Email = &e
 		}
-		u, err := s.Users.UpdateUser(ctx, currentUser(ctx).ID, upd)
+		u, err := s.updateUser(ctx, currentUser(ctx).ID, upd, in.Body.CurrentPassword)
 		if err != nil {
-			return nil, s.userWriteError(ctx, err)
+			return nil, err
 		}
 		return userOutput(u), nil
 	})
@@ -126,7 +135,7 @@ func (s *server) registerUsers(api huma.API) {
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
-		out := &UserListOutput{Body: make([]User, len(list))}
+		out := &UserListOutput{CacheControl: noStore, Body: make([]User, len(list))}
 		for i, u := range list {
 			out.Body[i] = toUser(u)
 		}
@@ -152,15 +161,15 @@ func (s *server) registerUsers(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{user_id}",
 		Summary:     "Change a user (superuser): activate, deactivate, promote, rename",
-		Description: "A superuser cannot deactivate or demote itself, so there is always one left.",
+		Description: "A superuser cannot deactivate or demote itself, nor the last active superuser. Changing the email needs the acting superuser's current_password or a recent login.",
 		Tags:        tags, Security: authenticated,
-		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}), func(ctx context.Context, in *struct {
 		UserIDInput
 		Body    UserUpdateAdmin
 		RawBody []byte
 	}) (*UserOutput, error) {
-		if err := refuseNulls(in.RawBody, "email", "username", "is_active", "is_superuser"); err != nil {
+		if err := refuseNulls(in.RawBody, "email", "username", "is_active", "is_superuser", "current_password"); err != nil {
 			return nil, err
 		}
 		me := currentUser(ctx)
@@ -176,9 +185,9 @@ func (s *server) registerUsers(api huma.API) {
 			e := users.NormalizeEmail(*b.Email)
 			upd.Email = &e
 		}
-		u, err := s.Users.UpdateUser(ctx, in.UserID, upd)
+		u, err := s.updateUser(ctx, in.UserID, upd, b.CurrentPassword)
 		if err != nil {
-			return nil, s.userWriteError(ctx, err)
+			return nil, err
 		}
 		if !u.IsActive {
 			// A deactivated user's refresh tokens die with the account.
@@ -207,10 +216,7 @@ func (s *server) registerUsers(api huma.API) {
 		// have committed before an error), cached copies must go too.
 		s.Cache.InvalidateAll(ctx)
 		if err != nil {
-			if errors.Is(err, users.ErrNotFound) {
-				return nil, huma.Error404NotFound(msgUserNotFound)
-			}
-			return nil, s.fail(ctx, err)
+			return nil, s.userWriteError(ctx, err)
 		}
 		return nil, nil
 	})

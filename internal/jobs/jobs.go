@@ -38,6 +38,9 @@ type Deps struct {
 	AppName string
 	// ResetTTL is how long a password-reset token works.
 	ResetTTL time.Duration
+	// RecoveryInterval is the least time between two recovery emails to
+	// one account; 0: no limit.
+	RecoveryInterval time.Duration
 }
 
 // Config tunes the queue.
@@ -103,6 +106,7 @@ func New(deps Deps, cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &welcomeWorker{deps: deps, m: q.metrics})
 	river.AddWorker(workers, &recoveryWorker{deps: deps, m: q.metrics})
+	river.AddWorker(workers, &emailChangedWorker{deps: deps, m: q.metrics})
 	river.AddWorker(workers, &cleanupWorker{deps: deps, m: q.metrics})
 	if cfg.Register != nil {
 		cfg.Register(workers)
@@ -220,6 +224,15 @@ func (q *Queue) Stop(ctx context.Context) error {
 // stores u: wire it with auth.Service.OnRegister.
 func (q *Queue) WelcomeHook(ctx context.Context, tx any, u *users.User) error {
 	return q.client.insertTx(ctx, tx, WelcomeEmailArgs{UserID: u.ID}, nil)
+}
+
+// EmailChangedHook enqueues the notice to before's address in the
+// transaction that changes it to after's: wire it with
+// auth.Service.OnEmailChange.
+func (q *Queue) EmailChangedHook(ctx context.Context, tx any, before, after *users.User) error {
+	return q.client.insertTx(ctx, tx, EmailChangedArgs{
+		UserID: after.ID, Username: after.Username, OldEmail: before.Email, NewEmail: after.Email,
+	}, nil)
 }
 
 // EnqueuePasswordRecovery enqueues the recovery email of whoever has email,

@@ -31,6 +31,19 @@ type PasswordRecoveryArgs struct {
 // Kind implements river.JobArgs.
 func (PasswordRecoveryArgs) Kind() string { return "password_recovery_email" }
 
+// EmailChangedArgs is the notice to an account's old address that its
+// email was changed: if the owner did not do it, they learn of it where
+// they still read their mail.
+type EmailChangedArgs struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+	OldEmail string `json:"old_email"`
+	NewEmail string `json:"new_email"`
+}
+
+// Kind implements river.JobArgs.
+func (EmailChangedArgs) Kind() string { return "email_changed_notice" }
+
 // CleanupArgs deletes expired or revoked sessions and used or expired
 // reset tokens.
 type CleanupArgs struct{}
@@ -88,10 +101,18 @@ func (w *recoveryWorker) Work(ctx context.Context, job *river.Job[PasswordRecove
 	if !u.IsActive {
 		return nil
 	}
+	// At most one email per account per RecoveryInterval, however many
+	// requests ask (from however many addresses): the first attempt of a
+	// job sends nothing if a token went out less than that ago. A retry
+	// is of a job that passed the check, so it skips it.
+	quiet := w.deps.RecoveryInterval
+	if job.Attempt > 1 {
+		quiet = 0
+	}
 	// A new token per attempt: a retry after a failed send must not reuse
 	// one whose email may never arrive. Using any token uses them all up.
-	token, err := w.deps.Auth.ResetTokenFor(ctx, w.deps.Store, u.ID, w.deps.ResetTTL)
-	if err != nil {
+	token, err := w.deps.Auth.ResetTokenFor(ctx, w.deps.Store, u.ID, w.deps.ResetTTL, quiet)
+	if err != nil || token == "" {
 		return err
 	}
 	return w.deps.Mail.Send(ctx, mail.Message{
@@ -101,6 +122,25 @@ func (w *recoveryWorker) Work(ctx context.Context, job *river.Job[PasswordRecove
 			"with your new password to POST /auth/reset-password within %d minutes:\n\n%s\n\n"+
 			"It works once. If it was not you, ignore this email: your password is unchanged.\n",
 			u.Username, int(w.deps.ResetTTL/time.Minute), token),
+	})
+}
+
+type emailChangedWorker struct {
+	river.WorkerDefaults[EmailChangedArgs]
+	deps Deps
+	m    *jobMetrics
+}
+
+func (w *emailChangedWorker) Work(ctx context.Context, job *river.Job[EmailChangedArgs]) (err error) {
+	defer w.m.observe(job.Kind, time.Now(), &err)
+	a := job.Args
+	return w.deps.Mail.Send(ctx, mail.Message{
+		To:      a.OldEmail,
+		Subject: "The email address of your " + w.deps.AppName + " account was changed",
+		Body: fmt.Sprintf("Hello %s,\n\nthe email address of your account on %s was changed from %s to %s.\n\n"+
+			"If you made this change, there is nothing to do. If you did not, someone else has access to your account:\n"+
+			"contact the administrators of %s at once. Password-reset emails now go to the new address.\n",
+			a.Username, w.deps.AppName, a.OldEmail, a.NewEmail, w.deps.AppName),
 	})
 }
 

@@ -12,14 +12,40 @@ import (
 )
 
 // CreateResetToken implements auth.ResetStore.
-func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt time.Time) error {
-	_, err := db.pool.Exec(ctx,
-		`INSERT INTO password_reset_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`,
-		tokenHash, userID, expiresAt)
+func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt, quietSince time.Time) (bool, error) {
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("create reset token: %w", err)
+		return false, fmt.Errorf("create reset token: %w", err)
 	}
-	return nil
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// The user's row lock makes the check and the insert of concurrent
+	// recoveries of one account take turns; the check is a statement of
+	// its own so that, under READ COMMITTED, it sees the token of a
+	// recovery it waited for. (NO KEY: rows that merely reference the
+	// user, such as new sessions, need not wait.)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
+		return false, fmt.Errorf("create reset token: %w", err)
+	}
+	if !quietSince.IsZero() {
+		var recent bool
+		if err := tx.QueryRow(ctx,
+			`SELECT EXISTS (SELECT 1 FROM password_reset_tokens WHERE user_id = $1 AND created_at > $2)`,
+			userID, quietSince).Scan(&recent); err != nil {
+			return false, fmt.Errorf("create reset token: %w", err)
+		}
+		if recent {
+			return false, nil
+		}
+	}
+	if _, err := tx.Exec(ctx,
+		`INSERT INTO password_reset_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`,
+		tokenHash, userID, expiresAt); err != nil {
+		return false, fmt.Errorf("create reset token: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("create reset token: commit: %w", err)
+	}
+	return true, nil
 }
 
 // ResetPassword implements auth.ResetStore.

@@ -25,20 +25,26 @@ func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
 // SessionByID implements auth.SessionStore.
 func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error) {
 	var s auth.Session
+	var prev *string
 	err := db.pool.QueryRow(ctx,
-		`SELECT id, user_id, token_hash, expires_at, revoked_at FROM refresh_sessions WHERE id = $1`, id,
-	).Scan(&s.ID, &s.UserID, &s.TokenHash, &s.ExpiresAt, &s.RevokedAt)
+		`SELECT id, user_id, token_hash, expires_at, revoked_at, prev_token_hash, rotated_at FROM refresh_sessions WHERE id = $1`, id,
+	).Scan(&s.ID, &s.UserID, &s.TokenHash, &s.ExpiresAt, &s.RevokedAt, &prev, &s.RotatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, auth.ErrSessionNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
+	if prev != nil {
+		s.PrevTokenHash = *prev
+	}
 	// pgx returns timestamptz in time.Local; the contract is UTC.
 	s.ExpiresAt = s.ExpiresAt.UTC()
-	if s.RevokedAt != nil {
-		revoked := s.RevokedAt.UTC()
-		s.RevokedAt = &revoked
+	for _, t := range []**time.Time{&s.RevokedAt, &s.RotatedAt} {
+		if *t != nil {
+			utc := (*t).UTC()
+			*t = &utc
+		}
 	}
 	return &s, nil
 }
@@ -46,7 +52,8 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error)
 // RotateSession implements auth.SessionStore.
 func (db *DB) RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error) {
 	tag, err := db.pool.Exec(ctx,
-		`UPDATE refresh_sessions SET token_hash = $1, expires_at = $2, updated_at = $3
+		`UPDATE refresh_sessions SET token_hash = $1, expires_at = $2, updated_at = $3,
+		   prev_token_hash = token_hash, rotated_at = $3
 		 WHERE id = $4 AND token_hash = $5 AND revoked_at IS NULL AND expires_at > $3`,
 		newHash, expiresAt, now, id, oldHash)
 	if err != nil {

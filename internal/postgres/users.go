@@ -106,8 +106,15 @@ func (db *DB) ListUsers(ctx context.Context, skip, limit int64) ([]*users.User, 
 	return list, nil
 }
 
+// superusersLock is the transaction-level advisory lock that every change
+// which may remove an active superuser takes first. Under READ COMMITTED
+// two such changes would each still see the other's superuser and both
+// commit, leaving none; taking the lock in turn, the second sees the
+// first's result.
+const superusersLock int64 = 0x6d79617069_5355 // "myapi" "SU"
+
 // UpdateUser implements users.Store.
-func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*users.User, error) {
+func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update, hooks ...users.UpdateHook) (*users.User, error) {
 	var email, emailKey, username, usernameKey *string
 	if upd.Email != nil {
 		k := users.Key(*upd.Email)
@@ -117,7 +124,23 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*user
 		k := users.Key(*upd.Username)
 		username, usernameKey = upd.Username, &k
 	}
-	u, err := scanUser(db.pool.QueryRow(ctx,
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if upd.IsActive != nil || upd.IsSuperuser != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, superusersLock); err != nil {
+			return nil, fmt.Errorf("update user %d: %w", id, err)
+		}
+	}
+	before, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, users.ErrNotFound) {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	after, err := scanUser(tx.QueryRow(ctx,
 		`UPDATE users SET
 		   email = coalesce($1, email), email_key = coalesce($2, email_key),
 		   username = coalesce($3, username), username_key = coalesce($4, username_key),
@@ -126,20 +149,78 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*user
 		   updated_at = now()
 		 WHERE id = $8 RETURNING `+userColumns,
 		email, emailKey, username, usernameKey, upd.PasswordHash, upd.IsActive, upd.IsSuperuser, id))
-	if err != nil && !errors.Is(err, users.ErrNotFound) {
+	if err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, userConflict(err))
 	}
-	return u, err
+	if before.ActiveSuperuser() && !after.ActiveSuperuser() {
+		if err := lastSuperuserCheck(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if users.EmailChanged(before, after) {
+		if _, err := tx.Exec(ctx,
+			`UPDATE password_reset_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, id); err != nil {
+			return nil, fmt.Errorf("update user %d: use up reset tokens: %w", id, err)
+		}
+	}
+	for _, hook := range hooks {
+		if err := hook(ctx, tx, before, after); err != nil {
+			return nil, fmt.Errorf("update user %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("update user %d: commit: %w", id, err)
+	}
+	return after, nil
+}
+
+// lastSuperuserCheck refuses, with users.ErrLastSuperuser, a transaction
+// after which no active superuser is left.
+func lastSuperuserCheck(ctx context.Context, tx pgx.Tx) error {
+	var left bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE is_superuser AND is_active)`).Scan(&left); err != nil {
+		return fmt.Errorf("count superusers: %w", err)
+	}
+	if !left {
+		return users.ErrLastSuperuser
+	}
+	return nil
+}
+
+// ReplacePasswordHash implements users.Store.
+func (db *DB) ReplacePasswordHash(ctx context.Context, id int64, oldHash, newHash string) (bool, error) {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE users SET hashed_password = $1, updated_at = now() WHERE id = $2 AND hashed_password = $3`, newHash, id, oldHash)
+	if err != nil {
+		return false, fmt.Errorf("replace password hash of user %d: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // DeleteUser implements users.Store.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("delete user %d: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, superusersLock); err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	var wasSuperuser bool
+	err = tx.QueryRow(ctx, `DELETE FROM users WHERE id = $1 RETURNING is_superuser AND is_active`, id).Scan(&wasSuperuser)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return users.ErrNotFound
+	} else if err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	if wasSuperuser {
+		if err := lastSuperuserCheck(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("delete user %d: commit: %w", id, err)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package ratelimit limits requests per client (RATE_LIMIT_PER_MINUTE) and,
-// more strictly, login and registration attempts per IP and per username
-// (LOGIN_RATE_LIMIT_PER_MINUTE).
+// more strictly (LOGIN_RATE_LIMIT_PER_MINUTE), login-class requests per IP
+// and failed password checks per account and client network.
 //
 // Counting uses a sliding window (httprate's estimate) over a Counter:
 // httprate's in-process counter by default, or Redis (NewRedisCounter,
@@ -11,17 +11,12 @@
 package ratelimit
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"mime"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -33,7 +28,7 @@ import (
 const (
 	KindGeneral       = "general"        // RATE_LIMIT_PER_MINUTE, per user or per IP
 	KindLoginIP       = "login_ip"       // LOGIN_RATE_LIMIT_PER_MINUTE, per IP
-	KindLoginUsername = "login_username" // LOGIN_RATE_LIMIT_PER_MINUTE, per username
+	KindLoginUsername = "login_username" // LOGIN_RATE_LIMIT_PER_MINUTE failed passwords, per username and network
 )
 
 // Response header names.
@@ -44,15 +39,12 @@ const (
 	HeaderRetryAfter = "Retry-After"
 )
 
-// MaxAuthBody is how much of a login or registration body Login reads to find
-// the username. Real bodies are a few hundred bytes; a larger one gets 413, so
-// nobody can hide the username from the per-username limit behind padding.
-const MaxAuthBody = 16 << 10
-
 // Config sets the limits. A limit of 0 (or less) disables it.
 type Config struct {
-	PerMinute      int // every API request, per user when authenticated, else per client IP
-	LoginPerMinute int // login and registration, per IP and per username
+	PerMinute int // every API request, per user when authenticated, else per client IP
+	// LoginPerMinute limits login-class requests per client IP, and failed
+	// password checks per username and client network (PasswordAttempt).
+	LoginPerMinute int
 
 	// Window is the length of the counting window; 0 means a minute. Tests
 	// shorten it. The limits above are per Window.
@@ -131,31 +123,19 @@ func (l *Limiter) General(next http.Handler) http.Handler {
 	})
 }
 
-// Login limits login and registration attempts to Config.LoginPerMinute per
-// client IP and, separately, per username (lower-cased and trimmed, as
-// accounts are looked up), whichever runs out first. The username is read
-// from a form body (`username=`, POST /auth/login) or a JSON body
-// (`"username"`, POST /auth/register); the body is restored for the next
-// handler.
+// Login limits login-class requests (login, registration, password
+// recovery and reset) to Config.LoginPerMinute per client IP, whatever the
+// body says, and remembers the client for PasswordAttempt.
 func (l *Limiter) Login(next http.Handler) http.Handler {
 	if l == nil || l.cfg.LoginPerMinute <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := l.cfg.LoginPerMinute
-		if !l.check(w, "login|ip|"+ipKey(l.ips.IP(r)), limit, KindLoginIP) {
+		ip := l.ips.IP(r)
+		if !l.check(w, "login|ip|"+ipKey(ip), l.cfg.LoginPerMinute, KindLoginIP) {
 			return
 		}
-		name, tooLarge := username(r)
-		if tooLarge {
-			writeProblem(w, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("Request body too large: at most %d bytes.", MaxAuthBody))
-			return
-		}
-		if name != "" && !l.check(w, "login|name|"+name, limit, KindLoginUsername) {
-			return
-		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withClient(r, ip))
 	})
 }
 
@@ -234,35 +214,4 @@ func ipKey(a netip.Addr) string {
 	default:
 		return a.String()
 	}
-}
-
-// username reads up to MaxAuthBody bytes of the body, puts them back for the
-// next handler and returns the normalised username found in them, if any.
-func username(r *http.Request) (name string, tooLarge bool) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return "", false
-	}
-	buf, err := io.ReadAll(io.LimitReader(r.Body, MaxAuthBody+1))
-	if err != nil {
-		// Let the next handler meet the same read error.
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(buf), r.Body))
-		return "", false
-	}
-	if len(buf) > MaxAuthBody {
-		return "", true
-	}
-	r.Body = io.NopCloser(bytes.NewReader(buf))
-
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "application/x-www-form-urlencoded" {
-		form, _ := url.ParseQuery(string(buf)) // as the login handler parses it
-		name = form.Get("username")
-	} else {
-		var v struct {
-			Username string `json:"username"`
-		}
-		_ = json.Unmarshal(buf, &v) // as huma decodes the registration body
-		name = v.Username
-	}
-	return strings.ToLower(strings.TrimSpace(name)), false
 }

@@ -23,8 +23,8 @@ import (
 // ReadTimeout and WriteTimeout bound it instead.
 const RedisTimeout = 50 * time.Millisecond
 
-// maxKeyLen is the longest client key stored as is; longer ones (a login
-// username can be up to MaxAuthBody bytes) are stored by their SHA-256.
+// maxKeyLen is the longest client key stored as is; longer ones (a
+// username in a failure key can be long) are stored by their SHA-256.
 const maxKeyLen = 128
 
 // NewRedisCounter returns a Counter that keeps the counts in Redis, so that
@@ -69,7 +69,7 @@ const maxKeyLen = 128
 //		},
 //		OnUp: func() { log.Info("redis answers again: rate limits shared across instances") },
 //	})
-//	limiter := ratelimit.New(limitsCfg, clientip.New(trusted), userKey, counter)
+//	limiter := ratelimit.New(limitsCfg, clientip.New(trusted, header), userKey, counter)
 //
 // or, to share one circuit breaker (and one outage log line) with the cache,
 // FallbackOptions{Gate: breaker} with the cache's *redisconn.Breaker and no

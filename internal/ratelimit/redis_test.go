@@ -348,6 +348,8 @@ func TestRedisLimiter(t *testing.T) {
 			counter := redisCounters(wrap)
 			t.Run("Scenarios", func(t *testing.T) { testScenarios(t, counter) })
 			t.Run("RejectionResponse", func(t *testing.T) { testRejectionResponse(t, counter) })
+			t.Run("PasswordAttempts", func(t *testing.T) { testPasswordAttempts(t, counter) })
+			t.Run("ConcurrentPasswordAttempts", func(t *testing.T) { testConcurrentPasswordAttempts(t, counter) })
 			t.Run("WindowSlides", func(t *testing.T) { testWindowSlides(t, counter) })
 			t.Run("ShortWindowRealClock", func(t *testing.T) { testShortWindowRealClock(t, counter) })
 			t.Run("ConcurrentRequestsCountExactly", func(t *testing.T) { testConcurrentRequestsCountExactly(t, counter) })
@@ -395,16 +397,13 @@ func TestRedisTwoInstancesShareLimits(t *testing.T) {
 		t.Fatalf("another client: %d", rec.Code)
 	}
 
-	// Password guessing against one account from two instances and many IPs.
-	loginA, loginB := a.Login(echo), b.Login(echo)
+	// Failed passwords of one account from one network, on two instances.
 	for i, step := range []struct {
-		h    http.Handler
-		want int
-	}{{loginA, 200}, {loginB, 200}, {loginA, 429}, {loginB, 429}} {
-		rec := httptest.NewRecorder()
-		step.h.ServeHTTP(rec, req{remote: "198.51.100." + strconv.Itoa(i+1), form: "alice"}.build())
-		if rec.Code != step.want {
-			t.Fatalf("login %d: %d, want %d", i+1, rec.Code, step.want)
+		l    *Limiter
+		want bool
+	}{{a, true}, {b, true}, {a, false}, {b, false}} {
+		if got := tryPassword(t, step.l, "198.51.100."+strconv.Itoa(i+1), "alice", true); got != step.want {
+			t.Fatalf("failed password %d: allowed %v, want %v", i+1, got, step.want)
 		}
 	}
 }

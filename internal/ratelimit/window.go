@@ -40,9 +40,10 @@ type decision struct {
 // an injectable clock, and reports how long until the window resets and
 // until a denied client may retry.
 type slidingWindow struct {
-	taker  atomicTaker
-	length time.Duration
-	now    func() time.Time
+	taker   atomicTaker
+	counter Counter // the store under taker, for taking a count back
+	length  time.Duration
+	now     func() time.Time
 }
 
 func newSlidingWindow(c Counter, length time.Duration, now func() time.Time) *slidingWindow {
@@ -50,12 +51,18 @@ func newSlidingWindow(c Counter, length time.Duration, now func() time.Time) *sl
 	if !ok {
 		t = newLockedTaker(c)
 	}
-	return &slidingWindow{taker: t, length: length, now: now}
+	return &slidingWindow{taker: t, counter: c, length: length, now: now}
 }
 
 // take counts one request against key if that keeps it within limit.
 func (s *slidingWindow) take(key string, limit int) (decision, error) {
 	return s.taker.take(key, limit, s.now().UTC(), s.length)
+}
+
+// takeAt is take at a given time (UTC), for a caller that must know which
+// window the request was counted in.
+func (s *slidingWindow) takeAt(key string, limit int, now time.Time) (decision, error) {
+	return s.taker.take(key, limit, now, s.length)
 }
 
 // atomicTaker is implemented by a Counter that checks a key against a limit

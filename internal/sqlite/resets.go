@@ -10,15 +10,34 @@ import (
 	"myapi/internal/auth"
 )
 
-// CreateResetToken implements auth.ResetStore.
-func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt time.Time) error {
-	_, err := db.write.ExecContext(ctx,
-		`INSERT INTO password_reset_tokens (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
-		tokenHash, userID, expiresAt.UTC(), db.now())
+// CreateResetToken implements auth.ResetStore. The single writer runs the
+// check and the insert of one call before any other's.
+func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt, quietSince time.Time) (bool, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("create reset token: %w", err)
+		return false, fmt.Errorf("create reset token: %w", err)
 	}
-	return nil
+	defer func() { _ = tx.Rollback() }()
+	if !quietSince.IsZero() {
+		var recent bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM password_reset_tokens WHERE user_id = ? AND created_at > ?)`,
+			userID, quietSince.UTC()).Scan(&recent); err != nil {
+			return false, fmt.Errorf("create reset token: %w", err)
+		}
+		if recent {
+			return false, nil
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO password_reset_tokens (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
+		tokenHash, userID, expiresAt.UTC(), db.now()); err != nil {
+		return false, fmt.Errorf("create reset token: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("create reset token: commit: %w", err)
+	}
+	return true, nil
 }
 
 // ResetPassword implements auth.ResetStore.

@@ -25,10 +25,11 @@ func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
 // SessionByID implements auth.SessionStore.
 func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error) {
 	var s auth.Session
-	var revoked sql.NullTime
+	var revoked, rotated sql.NullTime
+	var prev sql.NullString
 	err := db.read.QueryRowContext(ctx,
-		`SELECT id, user_id, token_hash, expires_at, revoked_at FROM refresh_sessions WHERE id = ?`, id,
-	).Scan(&s.ID, &s.UserID, &s.TokenHash, &s.ExpiresAt, &revoked)
+		`SELECT id, user_id, token_hash, expires_at, revoked_at, prev_token_hash, rotated_at FROM refresh_sessions WHERE id = ?`, id,
+	).Scan(&s.ID, &s.UserID, &s.TokenHash, &s.ExpiresAt, &revoked, &prev, &rotated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, auth.ErrSessionNotFound
 	}
@@ -38,15 +39,20 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error)
 	if revoked.Valid {
 		s.RevokedAt = &revoked.Time
 	}
+	if rotated.Valid {
+		s.RotatedAt = &rotated.Time
+	}
+	s.PrevTokenHash = prev.String
 	return &s, nil
 }
 
 // RotateSession implements auth.SessionStore.
 func (db *DB) RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error) {
 	res, err := db.write.ExecContext(ctx,
-		`UPDATE refresh_sessions SET token_hash = ?, expires_at = ?, updated_at = ?
+		`UPDATE refresh_sessions SET token_hash = ?, expires_at = ?, updated_at = ?,
+		   prev_token_hash = token_hash, rotated_at = ?
 		 WHERE id = ? AND token_hash = ? AND revoked_at IS NULL AND expires_at > ?`,
-		newHash, expiresAt.UTC(), now.UTC(), id, oldHash, now.UTC())
+		newHash, expiresAt.UTC(), now.UTC(), now.UTC(), id, oldHash, now.UTC())
 	if err != nil {
 		return false, fmt.Errorf("rotate session: %w", err)
 	}

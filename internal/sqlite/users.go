@@ -114,8 +114,9 @@ func (db *DB) ListUsers(ctx context.Context, skip, limit int64) ([]*users.User, 
 	return list, nil
 }
 
-// UpdateUser implements users.Store.
-func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*users.User, error) {
+// UpdateUser implements users.Store. The single writer connection runs one
+// transaction at a time, so the last-superuser check needs no lock.
+func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update, hooks ...users.UpdateHook) (*users.User, error) {
 	var email, emailKey, username, usernameKey any
 	if upd.Email != nil {
 		email, emailKey = *upd.Email, users.Key(*upd.Email)
@@ -123,7 +124,19 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*user
 	if upd.Username != nil {
 		username, usernameKey = *upd.Username, users.Key(*upd.Username)
 	}
-	u, err := scanUser(db.write.QueryRowContext(ctx,
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	before, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, users.ErrNotFound) {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	now := db.now()
+	after, err := scanUser(tx.QueryRowContext(ctx,
 		`UPDATE users SET
 		   email = coalesce(?, email), email_key = coalesce(?, email_key),
 		   username = coalesce(?, username), username_key = coalesce(?, username_key),
@@ -131,21 +144,77 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd users.Update) (*user
 		   is_active = coalesce(?, is_active), is_superuser = coalesce(?, is_superuser),
 		   updated_at = ?
 		 WHERE id = ? RETURNING `+userColumns,
-		email, emailKey, username, usernameKey, upd.PasswordHash, upd.IsActive, upd.IsSuperuser, db.now(), id))
-	if err != nil && !errors.Is(err, users.ErrNotFound) {
+		email, emailKey, username, usernameKey, upd.PasswordHash, upd.IsActive, upd.IsSuperuser, now, id))
+	if err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, userConflict(err))
 	}
-	return u, err
+	if before.ActiveSuperuser() && !after.ActiveSuperuser() {
+		if err := lastSuperuserCheck(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if users.EmailChanged(before, after) {
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE password_reset_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, now, id); err != nil {
+			return nil, fmt.Errorf("update user %d: use up reset tokens: %w", id, err)
+		}
+	}
+	for _, hook := range hooks {
+		if err := hook(ctx, tx, before, after); err != nil {
+			return nil, fmt.Errorf("update user %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("update user %d: commit: %w", id, err)
+	}
+	return after, nil
+}
+
+// lastSuperuserCheck refuses, with users.ErrLastSuperuser, a transaction
+// after which no active superuser is left.
+func lastSuperuserCheck(ctx context.Context, tx *sql.Tx) error {
+	var left bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE is_superuser AND is_active)`).Scan(&left); err != nil {
+		return fmt.Errorf("count superusers: %w", err)
+	}
+	if !left {
+		return users.ErrLastSuperuser
+	}
+	return nil
+}
+
+// ReplacePasswordHash implements users.Store.
+func (db *DB) ReplacePasswordHash(ctx context.Context, id int64, oldHash, newHash string) (bool, error) {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET hashed_password = ?, updated_at = ? WHERE id = ? AND hashed_password = ?`, newHash, db.now(), id, oldHash)
+	if err != nil {
+		return false, fmt.Errorf("replace password hash of user %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // DeleteUser implements users.Store.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete user %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	defer func() { _ = tx.Rollback() }()
+	var wasSuperuser bool
+	err = tx.QueryRowContext(ctx, `DELETE FROM users WHERE id = ? RETURNING is_superuser AND is_active`, id).Scan(&wasSuperuser)
+	if errors.Is(err, sql.ErrNoRows) {
 		return users.ErrNotFound
+	} else if err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	if wasSuperuser {
+		if err := lastSuperuserCheck(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete user %d: commit: %w", id, err)
 	}
 	return nil
 }

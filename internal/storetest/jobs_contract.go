@@ -97,7 +97,7 @@ func testResetTokens(t *testing.T, s storage.Store) {
 		hash string
 		exp  time.Time
 	}{{"t-live", now.Add(30 * time.Minute)}, {"t-live2", now.Add(30 * time.Minute)}, {"t-expired", now.Add(-time.Minute)}} {
-		if err := s.CreateResetToken(ctx, u.ID, tok.hash, tok.exp); err != nil {
+		if _, err := s.CreateResetToken(ctx, u.ID, tok.hash, tok.exp, time.Time{}); err != nil {
 			t.Fatalf("CreateResetToken: %v", err)
 		}
 	}
@@ -158,7 +158,7 @@ func testResetTokens(t *testing.T, s storage.Store) {
 	// Purge: the revoked and expired sessions and the used and expired
 	// tokens go; live ones stay.
 	newSession(t, s, "r-expired", other.ID, "h3", now.Add(-time.Minute))
-	if err := s.CreateResetToken(ctx, other.ID, "t-other-live", now.Add(time.Hour)); err != nil {
+	if _, err := s.CreateResetToken(ctx, other.ID, "t-other-live", now.Add(time.Hour), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	later := now.Add(time.Second)
@@ -176,7 +176,7 @@ func testResetTokens(t *testing.T, s storage.Store) {
 		t.Errorf("live token after purge: %v", err)
 	}
 	// Deleting a user deletes its tokens.
-	if err := s.CreateResetToken(ctx, u.ID, "t-deleted", now.Add(time.Hour)); err != nil {
+	if _, err := s.CreateResetToken(ctx, u.ID, "t-deleted", now.Add(time.Hour), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteUser(ctx, u.ID); err != nil {

@@ -118,7 +118,14 @@ func testSessionsRotate(t *testing.T, s storage.Store) {
 				t.Errorf("after RotateSession: hash %q, expires %v; want %q, %v", got.TokenHash, got.ExpiresAt, wantHash, wantExp)
 			}
 			if !c.want {
+				if got.PrevTokenHash != "" || got.RotatedAt != nil {
+					t.Errorf("no rotation, yet PrevTokenHash %q, RotatedAt %v", got.PrevTokenHash, got.RotatedAt)
+				}
 				return
+			}
+			// The rotation is recorded: what it replaced, and when.
+			if got.PrevTokenHash != "old" || got.RotatedAt == nil || !got.RotatedAt.Equal(c.now) || got.RotatedAt.Location() != time.UTC {
+				t.Errorf("after RotateSession: PrevTokenHash %q, RotatedAt %v; want \"old\", %v in UTC", got.PrevTokenHash, got.RotatedAt, c.now)
 			}
 			// The old hash is spent; the new one rotates on.
 			if ok, err := s.RotateSession(ctx, sid, "old", "newer", newExp, c.now); ok || err != nil {

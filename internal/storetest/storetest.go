@@ -54,6 +54,13 @@ func Run(t *testing.T, open func(t testing.TB) storage.Store) {
 		{"Migrations/DownUp", testMigrationsDownUp},
 		{"Users/CreateHooks", testUsersCreateHooks},
 		{"ResetTokens", testResetTokens},
+		{"ResetTokens/Quiet", testResetTokensQuiet},
+		{"ResetTokens/ConcurrentQuiet", testResetTokensConcurrentQuiet},
+		{"Users/EmailChange", testUsersEmailChange},
+		{"Users/UpdateHookError", testUsersUpdateHookError},
+		{"Users/ReplacePasswordHash", testUsersReplacePasswordHash},
+		{"Users/LastSuperuser", testUsersLastSuperuser},
+		{"Users/ConcurrentLastSuperuser", testUsersConcurrentLastSuperuser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,9 @@ var (
 	ErrNotFound      = errors.New("user not found")
 	ErrEmailTaken    = errors.New("email already registered")
 	ErrUsernameTaken = errors.New("username already taken")
+	// ErrLastSuperuser refuses a change that would leave no active
+	// superuser: nobody could then administer the accounts.
+	ErrLastSuperuser = errors.New("the last active superuser cannot be demoted, deactivated or deleted")
 )
 
 // User is an account. PasswordHash never leaves the server.
@@ -59,11 +62,35 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns users ordered by id.
 	ListUsers(ctx context.Context, skip, limit int64) ([]*User, error)
-	// UpdateUser applies upd and returns the stored result.
-	UpdateUser(ctx context.Context, id int64, upd Update) (*User, error)
-	// DeleteUser removes the user, its items and its sessions.
+	// UpdateUser applies upd and returns the stored result, in one
+	// transaction that also:
+	//   - uses up every unused password-reset token of the user when the
+	//     email changes (its Key), since they were sent to the old address;
+	//   - refuses with ErrLastSuperuser, changing nothing, to turn the last
+	//     active superuser into anything else, even when two such changes
+	//     run at once;
+	//   - runs hooks, after the update, given the user before and after;
+	//     the first hook error is returned, wrapped, and nothing changes.
+	UpdateUser(ctx context.Context, id int64, upd Update, hooks ...UpdateHook) (*User, error)
+	// ReplacePasswordHash sets the user's password hash to newHash if it
+	// is still oldHash, and reports whether it did.
+	ReplacePasswordHash(ctx context.Context, id int64, oldHash, newHash string) (bool, error)
+	// DeleteUser removes the user, its items and its sessions. Deleting
+	// the last active superuser is refused with ErrLastSuperuser, as in
+	// UpdateUser.
 	DeleteUser(ctx context.Context, id int64) error
 }
+
+// UpdateHook runs inside UpdateUser's transaction (tx as in TxHook), given
+// the user as it was and as it is now.
+type UpdateHook func(ctx context.Context, tx any, before, after *User) error
+
+// ActiveSuperuser reports whether u administers accounts now.
+func (u *User) ActiveSuperuser() bool { return u.IsSuperuser && u.IsActive }
+
+// EmailChanged reports whether after has another email than before, as
+// far as uniqueness and lookup tell (Key): a change of case is not one.
+func EmailChanged(before, after *User) bool { return Key(before.Email) != Key(after.Email) }
 
 // TxHook runs inside a store's transaction. tx is the engine's own
 // transaction handle: a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite; only code

@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// documentTransportErrors adds to every operation the error responses that
+// the server's shared layers give, so that the document lists every status
+// a client can meet: 400 (malformed body), 413 (body over MAX_BODY_BYTES)
+// and 415 (wrong Content-Type) where there is a request body, and 429 where
+// a rate limit applies. Each reuses the operation's own error schema.
+func documentTransportErrors(api huma.API) {
+	for path, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if op == nil {
+				continue
+			}
+			var codes []int
+			if op.RequestBody != nil {
+				codes = append(codes, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+			}
+			if !unlimited(strings.TrimSuffix(path, "/")) {
+				codes = append(codes, http.StatusTooManyRequests)
+			}
+			addErrorResponses(op, codes)
+		}
+	}
+}
+
+// addErrorResponses documents each of codes that op does not list yet,
+// with the content of one of its documented errors.
+func addErrorResponses(op *huma.Operation, codes []int) {
+	var template *huma.Response
+	for code, r := range op.Responses {
+		if code >= "400" && code != "default" && r.Content != nil {
+			template = r
+			break
+		}
+	}
+	if template == nil {
+		return
+	}
+	for _, code := range codes {
+		key := strconv.Itoa(code)
+		if _, ok := op.Responses[key]; ok {
+			continue
+		}
+		op.Responses[key] = &huma.Response{Description: http.StatusText(code), Content: template.Content}
+	}
+}
