@@ -146,17 +146,17 @@ func measure(ctx context.Context, o options, engine string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	without := max(before.p99, after.p99)
+	without := pooled(before, after)
 	verdict := "met"
-	if during.p99 > 2*without || during.errors > 0 {
+	if during.p99 > 2*without.p99 || during.errors > 0 {
 		verdict = "**not met**"
 	}
 	log.Printf("%s: backup %s, %d bytes; p99 before %s during %s after %s; errors %d/%d/%d",
 		engine, took, fi.Size(), before.p99, during.p99, after.p99, before.errors, during.errors, after.errors)
-	return fmt.Sprintf("| %s | %.1f s | %.1f MB | %s / %s | %s | %d / %d | %d / %d / %d | %.2f× | %s |",
-		engine, took.Seconds(), float64(fi.Size())/1e6, ms(before.p99), ms(after.p99), ms(during.p99),
-		before.n+after.n, during.n, before.errors, during.errors, after.errors,
-		float64(during.p99)/float64(without), verdict), nil
+	return fmt.Sprintf("| %s | %.1f s | %.1f MB | %s (%s / %s) | %s | %d / %d | %d / %d / %d | %.2f× | %s |",
+		engine, took.Seconds(), float64(fi.Size())/1e6, ms(without.p99), ms(before.p99), ms(after.p99), ms(during.p99),
+		without.n, during.n, before.errors, during.errors, after.errors,
+		float64(during.p99)/float64(without.p99), verdict), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
@@ -246,6 +246,26 @@ func benchUser(base string) (string, error) {
 type stats struct {
 	n, errors int
 	p50, p99  time.Duration
+	lat       []time.Duration // sorted
+}
+
+// pooled are the statistics of windows taken together.
+func pooled(windows ...stats) stats {
+	var all []time.Duration
+	for _, w := range windows {
+		all = append(all, w.lat...)
+	}
+	return summarize(all, 0)
+}
+
+// summarize sorts lat and takes its percentiles.
+func summarize(lat []time.Duration, errs int) stats {
+	slices.Sort(lat)
+	s := stats{n: len(lat), errors: errs, lat: lat}
+	if len(lat) > 0 {
+		s.p50, s.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return s
 }
 
 // timer ends a window after d.
@@ -271,12 +291,7 @@ func load(base, token string, rate int, window func(chan<- struct{})) stats {
 		select {
 		case <-stop:
 			wg.Wait()
-			slices.Sort(lat)
-			s := stats{n: len(lat), errors: errs}
-			if len(lat) > 0 {
-				s.p50, s.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
-			}
-			return s
+			return summarize(lat, errs)
 		case at := <-tick.C:
 			wg.Add(1)
 			go func() {
@@ -333,7 +348,8 @@ func report(o options, started time.Time, rows []string) string {
 	fmt.Fprintf(&b, "%s\n## Backups at size (issue 14)\n\n", sectionStart)
 	fmt.Fprintf(&b, "A backup of a database with %d users and %d items while POST /items keeps arriving at %d/s "+
 		"(an open loop: each latency counts from the request's scheduled start). Target: p99 during the backup "+
-		"at most 2× the p99 without it (the worse of the windows before and after), and no error.\n\n", o.users, o.items, o.rate)
+		"at most 2× the p99 without it (the windows before and after it taken together), and no error. "+
+		"One sitting on a shared 2-core machine: the load average says how busy the other tenants kept it.\n\n", o.users, o.items, o.rate)
 	fmt.Fprintf(&b, "- **Date**: %s (UTC); myapi revision %s; %d CPUs; load average at the end %s\n",
 		started.Format(time.RFC3339), strings.TrimSpace(string(rev)), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Fprintf(&b, "- **Command** (from the repository root):\n\n      go build -trimpath -o /tmp/myapi ./cmd/myapi\n"+

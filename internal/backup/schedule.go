@@ -71,11 +71,12 @@ func (s *Schedule) AddWorker(w *river.Workers) { river.AddWorker(w, &backupWorke
 
 // Periodic is the periodic job that enqueues the backups: interval after
 // the newest backup in the directory (so restarts neither skip one nor
-// make an extra one), and at once when there is none that recent.
+// make an extra one), and at start when there is none from the last half
+// interval.
 func (s *Schedule) Periodic() *river.PeriodicJob {
 	return river.NewPeriodicJob(s, func() (river.JobArgs, *river.InsertOpts) {
-		if last, ok, _ := s.backups.Last(); ok && s.now().Sub(last.Time) < s.interval {
-			return nil, nil // a recent one exists: wait for Next
+		if last, ok, _ := s.backups.Last(); ok && s.now().Sub(last.Time) < s.interval/2 {
+			return nil, nil // a recent one exists (a restart): wait for Next
 		}
 		return JobArgs{}, nil
 	}, &river.PeriodicJobOpts{ID: "backup", RunOnStart: true})
