@@ -122,13 +122,21 @@ func (b *Backups) Create(ctx context.Context, out string) (Info, error) {
 	tmp := out + partialSuffix
 	_ = os.Remove(tmp) // a leftover of a killed run, never a whole backup
 	defer func() { _ = os.Remove(tmp) }()
-	if err := b.engine.Snapshot(ctx, tmp); err != nil {
-		return Info{}, fmt.Errorf("backup: %w", err)
-	}
-	if _, err := b.engine.Inspect(ctx, tmp); err != nil {
-		return Info{}, fmt.Errorf("backup: the new backup does not verify: %w", err)
-	}
-	sum, size, err := fileSHA256(tmp)
+	var sum string
+	var size int64
+	// Below the requests of a server backing itself up, or sharing the
+	// machine.
+	err := atLowPriority(func() error {
+		if err := b.engine.Snapshot(ctx, tmp); err != nil {
+			return err
+		}
+		if _, err := b.engine.Inspect(ctx, tmp); err != nil {
+			return fmt.Errorf("the new backup does not verify: %w", err)
+		}
+		var err error
+		sum, size, err = fileSHA256(tmp)
+		return err
+	})
 	if err != nil {
 		return Info{}, fmt.Errorf("backup: %w", err)
 	}
