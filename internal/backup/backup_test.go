@@ -325,3 +325,21 @@ func TestPrune(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresToolsMissing: without pg_dump on PATH, a PostgreSQL backup
+// says what is missing and how to get it. (Not parallel: it empties PATH.)
+func TestPostgresToolsMissing(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	if url == "" {
+		t.Skip("TEST_DATABASE_URL is not set")
+	}
+	eng, err := backup.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, err = backup.New(eng, t.TempDir()).Create(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "pg_dump is not on PATH: install the PostgreSQL client programs") {
+		t.Errorf("Create without pg_dump = %v", err)
+	}
+}
