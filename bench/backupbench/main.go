@@ -236,8 +236,11 @@ func benchUser(base string) (string, error) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("login: %d %v", resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		return "", fmt.Errorf("login: %d: %w", resp.StatusCode, err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("login: %d without a token", resp.StatusCode)
 	}
 	return tok.AccessToken, nil
 }
