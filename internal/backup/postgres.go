@@ -192,7 +192,7 @@ func (e *pgEngine) toc(ctx context.Context, path string) (archive, error) {
 			return archive{schema: schema, createSchema: schemas[schema]}, nil
 		}
 	}
-	return archive{}, refuse("%s is not a myapi backup: no schema in it has the goose_db_version, users and items tables", path)
+	return archive{}, refuse("%s holds no schema with the goose_db_version, users and items tables: not a myapi backup, or a corrupt one", path)
 }
 
 // Inspect reads the archive's table of contents, then the whole archive
