@@ -384,7 +384,7 @@ if has myapi; then
     # shellcheck disable=SC2086
     (cd "$TMP/myapi-cwd" && exec env -i PATH="$PATH" HOME="$TMP" \
       HOST=127.0.0.1 PORT="$port" DATABASE_URL="$DB_URL" ENV_FILE="$TMP/no-such.env" \
-      SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" ENVIRONMENT=production \
+      SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" ENVIRONMENT=production EMAIL_ENABLED=false \
       LOG_LEVEL=INFO BCRYPT_COST="$BCRYPT_COST" DOCS_ENABLED=false \
       RATE_LIMIT_PER_MINUTE="$MYAPI_RATE_LIMIT" LOGIN_RATE_LIMIT_PER_MINUTE="$MYAPI_RATE_LIMIT" ${MYAPI_EXTRA_ENV:-} "$@" \
       "$TMP/myapi" serve) >"$logf" 2>&1 &

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Checks deploy/ end to end, on loopback only:
-#   1. installs Debian's prometheus (it brings promtool) when missing;
+#   1. installs Debian's prometheus (it brings promtool) and
+#      prometheus-alertmanager (amtool) when missing;
 #   2. promtool check config / check rules / test rules on deploy/prometheus;
+#      every alert has a severity, a summary, a runbook_url naming its
+#      section of docs/runbooks.md (which exists), and a unit test;
+#      amtool check-config on deploy/alertmanager/render.sh's output;
 #   3. validates the Grafana dashboard and provisioning files with jq;
 #   4. builds myapi and starts it on a spare loopback port (SQLite in a
 #      temporary directory);
@@ -11,7 +15,11 @@
 #   6. makes a few requests and polls Prometheus's HTTP API until myapi's
 #      request counter shows up (at most CHECK_TIMEOUT seconds, default 60);
 #   7. checks the alert rules are loaded and every dashboard query is valid
-#      PromQL that Prometheus accepts.
+#      PromQL that Prometheus accepts;
+#   8. Alertmanager on loopback with the rendered configuration: the
+#      Watchdog goes from Prometheus to the watchdog webhook, and a page
+#      reaches a real SMTP server (mailpit) as an email with its runbook
+#      link, and the webhook.
 # Everything it starts is stopped, and its temporary directory removed, on
 # exit. Exit status: 0 when every check passed.
 #
@@ -31,13 +39,18 @@ fail() {
 
 # --- 1. tools ---------------------------------------------------------------
 say "tools"
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-  echo "installing Debian's prometheus (brings promtool)"
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null || ! command -v amtool >/dev/null; then
+  echo "installing Debian's prometheus (brings promtool) and prometheus-alertmanager (amtool)"
   export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
   apt-get update -qq || fail "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends prometheus >/dev/null || fail "apt-get install prometheus failed"
+  apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null \
+    || fail "apt-get install prometheus prometheus-alertmanager failed"
 fi
-for tool in promtool prometheus jq curl go; do
+if ! command -v mailpit >/dev/null; then
+  PATH="$PATH:$(go env GOPATH)/bin"
+  command -v mailpit >/dev/null || go install github.com/axllent/mailpit@v1.33.1 || fail "go install mailpit"
+fi
+for tool in promtool prometheus amtool prometheus-alertmanager mailpit python3 jq curl go; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 prometheus --version 2>&1 | head -n 1
@@ -49,9 +62,38 @@ promtool check rules "$root/deploy/prometheus/alerts.yml" || fail "promtool chec
 (cd "$root/deploy/prometheus" && promtool test rules alerts_test.yml) || fail "promtool test rules"
 promtool check rules "$root/deploy/prometheus/backup-alerts.yml" || fail "promtool check rules (backups)"
 (cd "$root/deploy/prometheus" && promtool test rules backup-alerts_test.yml) || fail "promtool test rules (backups)"
-for alert in MyapiHighErrorRatio MyapiHighLatencyP99 MyapiInstanceDown MyapiNoInstanceUp MyapiDatabasePoolSaturated; do
-  grep -q "alert: $alert\$" "$root/deploy/prometheus/alerts.yml" || fail "alerts.yml lacks $alert"
+yaml_json() { python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' "$1"; }
+# The backups' rules (backup-alerts.yml) follow the same rules.
+alerts_json=$({ yaml_json "$root/deploy/prometheus/alerts.yml"; yaml_json "$root/deploy/prometheus/backup-alerts.yml"; } | jq -s '{groups: (map(.groups) | add)}')
+tested=$({ yaml_json "$root/deploy/prometheus/alerts_test.yml"; yaml_json "$root/deploy/prometheus/backup-alerts_test.yml"; } \
+  | jq -rs '[.[].tests[].alert_rule_test[]? | select(.exp_alerts | length > 0) | .alertname] | unique[]')
+mapfile -t alerts < <(jq -r '.groups[].rules[] | select(.alert) | .alert' <<<"$alerts_json")
+[ "${#alerts[@]}" -ge 15 ] || fail "only ${#alerts[@]} alerts in alerts.yml"
+for alert in "${alerts[@]}"; do
+  rule=$(jq -c --arg a "$alert" '.groups[].rules[] | select(.alert == $a)' <<<"$alerts_json")
+  jq -e '.labels.severity | IN("page", "ticket", "none")' <<<"$rule" >/dev/null || fail "$alert: severity must be page, ticket or none"
+  jq -e '.annotations.summary | length > 0' <<<"$rule" >/dev/null || fail "$alert has no summary"
+  anchor=$(tr '[:upper:]' '[:lower:]' <<<"$alert")
+  jq -e --arg u "docs/runbooks.md#$anchor" '.annotations.runbook_url == $u' <<<"$rule" >/dev/null || fail "$alert: runbook_url must be docs/runbooks.md#$anchor"
+  grep -qx "## $alert" "$root/docs/runbooks.md" || fail "docs/runbooks.md has no section \"## $alert\""
+  grep -qx "$alert" <<<"$tested" || fail "$alert has no unit test that makes it fire in alerts_test.yml"
 done
+echo "${#alerts[@]} alerts: each with severity, summary, a runbook section and a firing test"
+
+say "amtool check-config on deploy/alertmanager/render.sh's output"
+am_dir=$(mktemp -d -t myapi-am.XXXXXX)
+env -i PATH="$PATH" SMTP_HOST=smtp.example.com SMTP_USER=alerts SMTP_PASSWORD="it's a secret" ALERT_EMAIL_TO=ops@example.com \
+  ALERT_WEBHOOK_URL=https://hooks.example.com/x ALERT_WATCHDOG_URL=https://hc.example.com/ping/1 \
+  RUNBOOK_BASE_URL=https://github.com/example/myapi/blob/main/ sh "$root/deploy/alertmanager/render.sh" "$am_dir/alertmanager.yml" \
+  || fail "render.sh with email, webhook and watchdog"
+amtool check-config "$am_dir/alertmanager.yml" || fail "amtool check-config (email, webhook, watchdog)"
+env -i PATH="$PATH" ALERT_WEBHOOK_URL=https://hooks.example.com/x sh "$root/deploy/alertmanager/render.sh" "$am_dir/alertmanager.yml" \
+  || fail "render.sh with only a webhook"
+amtool check-config "$am_dir/alertmanager.yml" >/dev/null || fail "amtool check-config (webhook only)"
+if env -i PATH="$PATH" SMTP_HOST=smtp.example.com sh "$root/deploy/alertmanager/render.sh" "$am_dir/alertmanager.yml" 2>/dev/null; then
+  fail "render.sh accepted a configuration that reaches nobody (no ALERT_EMAIL_TO, no ALERT_WEBHOOK_URL)"
+fi
+rm -rf "$am_dir"
 
 # --- 3. Grafana files -------------------------------------------------------
 say "Grafana dashboard and provisioning"
@@ -77,11 +119,16 @@ for needed in \
   'sum by (route, le)' \
   'myapi_db_pool_in_use_connections' 'myapi_db_pool_max_connections' \
   'myapi_cache_requests_total' 'result="hit"' \
-  'myapi_rate_limit_rejections_total'; do
+  'myapi_rate_limit_rejections_total' \
+  'myapi:slo_errors:ratio_rate1h' 'myapi:slo_slow:ratio_rate1h' 'ALERTS{alertstate="firing"}' \
+  'probe_success' 'probe_ssl_earliest_cert_expiry' 'pg_stat_database_numbackends' 'redis_memory_used_bytes' \
+  'node_filesystem_avail_bytes'; do
   grep -qF -- "$needed" <<<"$exprs" || fail "the dashboard has no query with $needed"
 done
 for title in 'Request rate by route' 'Error ratio' 'p50 latency by route' 'p95 latency by route' \
-  'p99 latency by route' 'Pool connections' 'Cache hit ratio' 'Rate-limited (429)'; do
+  'p99 latency by route' 'Pool connections' 'Cache hit ratio' 'Rate-limited (429)' \
+  'Availability budget burn rate' 'Latency budget burn rate' 'Firing alerts' 'Public probe' \
+  'Certificate expires in' 'Dependencies up' 'PostgreSQL connections' 'Redis memory' 'Disk free'; do
   jq -e --arg t "$title" 'any(.panels[]; .title == $t)' "$dash" >/dev/null || fail "the dashboard has no panel \"$title\""
 done
 grep -q 'url: http://prometheus:9090' "$root/deploy/grafana/provisioning/datasources/prometheus.yml" \
@@ -104,7 +151,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [ "$status" -ne 0 ]; then
-    for log in "$tmp"/myapi.log "$tmp"/prometheus.log; do
+    for log in "$tmp"/myapi.log "$tmp"/prometheus.log "$tmp"/alertmanager.log "$tmp"/hooks.log; do
       [ -s "$log" ] && { echo "--- last lines of $log"; tail -n 30 "$log"; } >&2
     done
   fi
@@ -168,6 +215,42 @@ while [ "$prom_port" = "$api_port" ]; do prom_port=$(spare_port); done
 mkdir -p "$tmp/prometheus" "$tmp/prometheus-data"
 cp "$root/deploy/prometheus/alerts.yml" "$tmp/prometheus/alerts.yml"
 cp "$root/deploy/prometheus/backup-alerts.yml" "$tmp/prometheus/backup-alerts.yml"
+echo "[]" >"$tmp/prometheus/blackbox-targets.yml" # no public URL to probe here
+
+# Alertmanager with render.sh's configuration: email to a real SMTP server
+# (mailpit), webhooks to a listener that writes each POST body to
+# $tmp/hooks/<path>.<n>.json. Only the timings are shortened.
+hook_port=$(spare_port) am_port=$(spare_port) smtp_port=$(spare_port) mail_port=$(spare_port)
+mkdir -p "$tmp/hooks" "$tmp/am" "$tmp/am-data"
+python3 - "$hook_port" "$tmp/hooks" >"$tmp/hooks.log" 2>&1 <<'PY' &
+import http.server, itertools, os, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+seq = itertools.count()
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        name = self.path.strip("/").replace("/", "_") or "root"
+        with open(os.path.join(out, "%s.%d.json" % (name, next(seq))), "wb") as f:
+            f.write(body)
+        self.send_response(200)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
+PY
+pids+=($!)
+mailpit --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$mail_port" --database "$tmp/mailpit.db" >"$tmp/mailpit.log" 2>&1 &
+pids+=($!)
+env -i PATH="$PATH" SMTP_HOST=127.0.0.1 SMTP_PORT="$smtp_port" SMTP_TLS=none SMTP_FROM=alerts@example.com \
+  ALERT_EMAIL_TO=oncall@example.com ALERT_WEBHOOK_URL="http://127.0.0.1:$hook_port/page" \
+  ALERT_WATCHDOG_URL="http://127.0.0.1:$hook_port/watchdog" RUNBOOK_BASE_URL=https://runbooks.example.com/myapi/ \
+  sh "$root/deploy/alertmanager/render.sh" "$tmp/am/alertmanager.yml" || fail "render.sh"
+sed -i -e 's/group_wait: 30s/group_wait: 1s/' -e 's/group_interval: [0-9]*m/group_interval: 1s/' "$tmp/am/alertmanager.yml"
+amtool check-config "$tmp/am/alertmanager.yml" >/dev/null || fail "amtool check-config (loopback)"
+prometheus-alertmanager --config.file="$tmp/am/alertmanager.yml" --storage.path="$tmp/am-data" \
+  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$tmp/alertmanager.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$am_port/-/ready" || fail "Alertmanager was not ready within ${timeout_s}s"
+wait_http "http://127.0.0.1:$mail_port/api/v1/messages" || fail "mailpit did not answer within ${timeout_s}s"
+echo "Alertmanager on 127.0.0.1:$am_port, mailpit SMTP :$smtp_port, webhooks :$hook_port"
 # The same file with compose's service discovery (the dns_sd_configs block,
 # up to its refresh_interval line) swapped for the loopback target, and the
 # intervals shortened.
@@ -176,6 +259,7 @@ sed -e "/^    dns_sd_configs:/,/refresh_interval:/c\\
       - targets: [\"127.0.0.1:$api_port\"]" \
     -e 's/^\(  scrape_interval:\).*/\1 1s/' \
     -e 's/^\(  evaluation_interval:\).*/\1 1s/' \
+    -e "s/alertmanager:9093/127.0.0.1:$am_port/" -e "s|/run/prometheus/blackbox-targets.yml|$tmp/prometheus/blackbox-targets.yml|" \
     "$root/deploy/prometheus/prometheus.yml" >"$tmp/prometheus/prometheus.yml"
 grep -q "targets: \[\"127.0.0.1:$api_port\"\]" "$tmp/prometheus/prometheus.yml" \
   || fail "could not render the scrape target (is the dns_sd_configs block of prometheus.yml still there?)"
@@ -230,7 +314,7 @@ query 'myapi_http_request_duration_seconds_bucket{job="myapi",route="/health"}' 
 # --- 7. rules loaded, dashboard queries valid -------------------------------
 say "alert rules loaded"
 rules=$(curl -fsS "$prom/api/v1/rules")
-for alert in MyapiHighErrorRatio MyapiHighLatencyP99 MyapiInstanceDown MyapiNoInstanceUp MyapiDatabasePoolSaturated; do
+for alert in "${alerts[@]}"; do
   jq -e --arg a "$alert" '[.data.groups[].rules[] | select(.type == "alerting") | .name] | index($a) != null' <<<"$rules" >/dev/null \
     || fail "Prometheus did not load the alert $alert"
   echo "  $alert: $(jq -r --arg a "$alert" '.data.groups[].rules[] | select(.name == $a) | .health' <<<"$rules")"
@@ -252,6 +336,39 @@ done <<<"$exprs"
 echo "  $n queries valid"
 answer=$(query 'sum by (route) (rate(myapi_http_requests_total{job=~"myapi",instance=~".*"}[1m]))')
 jq -e '.data.result | length > 0' <<<"$answer" >/dev/null || fail "the request-rate panel's query returns nothing"
+
+# --- 8. alerts reach a person ----------------------------------------------
+say "Watchdog: Prometheus -> Alertmanager -> the watchdog webhook"
+deadline=$((SECONDS + timeout_s))
+until compgen -G "$tmp/hooks/watchdog.*.json" >/dev/null; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "no Watchdog notification reached the watchdog webhook within ${timeout_s}s"
+  sleep 1
+done
+jq -e '.status == "firing" and any(.alerts[]; .labels.alertname == "Watchdog")' "$(compgen -G "$tmp/hooks/watchdog.*.json" | head -1)" >/dev/null \
+  || fail "the watchdog webhook got something else: $(head -c 300 "$(compgen -G "$tmp/hooks/watchdog.*.json" | head -1)")"
+echo "  the Watchdog reached the dead man's switch's URL"
+
+say "a page: Alertmanager -> email (mailpit) and webhook"
+amtool alert add --alertmanager.url="http://127.0.0.1:$am_port" MyapiNoInstanceUp severity=page job=myapi \
+  --annotation=summary="no myapi instance is up" --annotation=runbook_url="docs/runbooks.md#myapinoinstanceup" \
+  || fail "amtool alert add"
+deadline=$((SECONDS + timeout_s))
+while :; do
+  msgs=$(curl -fsS "http://127.0.0.1:$mail_port/api/v1/messages" 2>/dev/null || true)
+  id=$(jq -r '[.messages[]? | select(.Subject | startswith("[PAGE] FIRING: MyapiNoInstanceUp"))][0].ID // empty' <<<"$msgs")
+  [ -z "$id" ] || break
+  [ "$SECONDS" -lt "$deadline" ] || fail "no page email reached mailpit within ${timeout_s}s: $(jq -c '[.messages[]?.Subject]' <<<"$msgs")"
+  sleep 1
+done
+text=$(curl -fsS "http://127.0.0.1:$mail_port/api/v1/message/$id" | jq -r .Text)
+grep -qF "Runbook: https://runbooks.example.com/myapi/docs/runbooks.md#myapinoinstanceup" <<<"$text" \
+  || fail "the page email lacks its runbook link: $text"
+deadline=$((SECONDS + timeout_s))
+until grep -ls '"MyapiNoInstanceUp"' "$tmp"/hooks/page.*.json >/dev/null 2>&1; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "the page did not reach the webhook within ${timeout_s}s"
+  sleep 1
+done
+echo "  email \"$(jq -r --arg id "$id" '.messages[] | select(.ID == $id) | .Subject' <<<"$msgs")\" to oncall@example.com, with its runbook link; webhook called"
 
 echo
 echo "observability check passed"

@@ -153,8 +153,17 @@ func grepLines(s, sub string) string {
 // welcome email is written to the log instead, end to end.
 func TestEmailsLoggedWithoutSMTP(t *testing.T) {
 	in := start(t, baseSettings(testdb.Engines(t)[0].URL(t)))
+	if line := registerForLoggedEmail(t, in, "fay"); !strings.Contains(line, "fay@example.com") || !strings.Contains(line, "Welcome") {
+		t.Errorf("logged email = %s", line)
+	}
+}
+
+// registerForLoggedEmail registers name and returns the log lines of the
+// welcome email that was logged instead of sent.
+func registerForLoggedEmail(t *testing.T, in *instance, name string) string {
+	t.Helper()
 	if status, body := call(t, http.MethodPost, in.URL+"/auth/register", jsonType, "",
-		strings.NewReader(`{"email":"fay@example.com","username":"fay","password":"correct horse"}`)); status != http.StatusCreated {
+		strings.NewReader(`{"email":"`+name+`@example.com","username":"`+name+`","password":"correct horse"}`)); status != http.StatusCreated {
 		t.Fatalf("register = %d %s", status, body)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -164,7 +173,26 @@ func TestEmailsLoggedWithoutSMTP(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if line := grepLines(in.Logs.String(), "email not sent"); !strings.Contains(line, "fay@example.com") || !strings.Contains(line, "Welcome") {
-		t.Errorf("logged email = %s", line)
+	return grepLines(in.Logs.String(), "email not sent")
+}
+
+// TestEmailOffInProduction: production starts without sending email only
+// when told so (EMAIL_ENABLED=false); then nothing reaches the SMTP server
+// even though one is configured, and the log says an email was not sent,
+// without its body (a reset token is a secret).
+func TestEmailOffInProduction(t *testing.T) {
+	mp := testmail.Start(t)
+	env := mailSettings(testdb.Engines(t)[0].URL(t), mp).with(
+		"ENVIRONMENT", "production", "SECRET_KEY", strings.Repeat("p", 32), "EMAIL_ENABLED", "false")
+	in := start(t, env)
+	line := registerForLoggedEmail(t, in, "gus")
+	if !strings.Contains(line, "gus@example.com") || !strings.Contains(line, `"body_bytes"`) || strings.Contains(line, `"body"`) {
+		t.Errorf("logged email = %s; want the recipient and body_bytes, never the body", line)
+	}
+	if !strings.Contains(in.Logs.String(), "EMAIL_ENABLED=false") {
+		t.Errorf("the start-up log does not say email is off:\n%s", grepLines(in.Logs.String(), "email"))
+	}
+	if msgs := mp.Messages(t); len(msgs) != 0 {
+		t.Errorf("EMAIL_ENABLED=false sent %d email(s): %+v", len(msgs), msgs)
 	}
 }

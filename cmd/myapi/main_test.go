@@ -190,6 +190,7 @@ func TestInvalidConfigStopsBeforeListening(t *testing.T) {
 		{"SECRET_KEY short in development", []string{"SECRET_KEY", "abc"}, "SECRET_KEY"},
 		{"SECRET_KEY example in development", []string{"SECRET_KEY", "your-secret-key-change-this-in-production"}, "SECRET_KEY"},
 		{"CLIENT_IP_HEADER unknown", []string{"CLIENT_IP_HEADER", "True-Client-IP"}, "CLIENT_IP_HEADER"},
+		{"SMTP_HOST missing in production", []string{"ENVIRONMENT", "production", "SECRET_KEY", strings.Repeat("s", 32)}, "SMTP_HOST"},
 		{"BCRYPT_COST 3", []string{"BCRYPT_COST", "3"}, "BCRYPT_COST"},
 		{"LOG_LEVEL junk", []string{"LOG_LEVEL", "chatty"}, "LOG_LEVEL"},
 		{"ALGORITHM RS256", []string{"ALGORITHM", "RS256"}, "ALGORITHM"},

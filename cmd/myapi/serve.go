@@ -161,6 +161,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
 		HideMetrics:    cfg.MetricsAddr != "",
+		LogSampler:     logging.NewSampler(cfg.AccessLogSampleRate, cfg.AccessLogSlow),
 	}, httpapi.Deps{
 		Log:      log,
 		Auth:     authSvc,

@@ -130,8 +130,12 @@ func registerPoolMetrics(db storage.Store, m *metrics.Metrics) error {
 // insert-only) and wires registration to enqueue the welcome email in the
 // transaction that stores the user.
 func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog.Logger, workers int) (*jobs.Queue, error) {
+	smtpHost := cfg.SMTPHost
+	if !cfg.EmailEnabled {
+		smtpHost = "" // the log sender
+	}
 	sender, err := mail.New(mail.SMTPConfig{
-		Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword,
+		Host: smtpHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword,
 		From: cfg.SMTPFrom, TLS: cfg.SMTPTLS,
 	}, log, cfg.Environment == config.Development)
 	if err != nil {
@@ -150,9 +154,12 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 	}
 	svc.OnRegister(q.WelcomeHook)
 	svc.OnEmailChange(q.EmailChangedHook)
-	if cfg.SMTPHost == "" {
+	switch {
+	case !cfg.EmailEnabled:
+		log.Info("email: off (EMAIL_ENABLED=false), emails are logged instead of sent")
+	case cfg.SMTPHost == "":
 		log.Info("email: SMTP_HOST is not set, emails are logged instead of sent")
-	} else {
+	default:
 		log.Info("email", "smtp", fmt.Sprintf("%s:%d", cfg.SMTPHost, cfg.SMTPPort), "tls", cfg.SMTPTLS)
 	}
 	return q, nil

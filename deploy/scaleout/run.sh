@@ -33,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-TIME_LIMIT=${SCALEOUT_TIMEOUT:-225}
+TIME_LIMIT=${SCALEOUT_TIMEOUT:-300}
 PG_HOST=127.0.0.1
 PG_PORT=${SCALEOUT_PG_PORT:-5432}
 PG_USER=postgres
@@ -96,9 +96,14 @@ if [ -z "${SCALEOUT_INNER:-}" ]; then
     export SCALEOUT_REMOVE_BIN=1
   fi
   MYAPI_BIN=$(realpath "$MYAPI_BIN")
+  # The rolling deploy (check 12) goes from MYAPI_BIN to a second build
+  # stamped with another version, and back.
+  MYAPI_BIN2=$(mktemp /tmp/myapi-scaleout-bin2.XXXXXX)
+  log "building $MYAPI_BIN2 (version scaleout-v2) with deploy/build.sh"
+  PATH="$PATH:/usr/local/go/bin" VERSION=scaleout-v2 COMMIT=scaleout-v2 deploy/build.sh "$MYAPI_BIN2" >/dev/null
   LOADGEN_BIN=$(mktemp /tmp/myapi-scaleout-loadgen.XXXXXX)
   PATH="$PATH:/usr/local/go/bin" go build -o "$LOADGEN_BIN" ./deploy/scaleout/loadgen
-  export MYAPI_BIN LOADGEN_BIN SCALEOUT_INNER=1
+  export MYAPI_BIN MYAPI_BIN2 LOADGEN_BIN SCALEOUT_INNER=1
   log "running the scale-out test (at most ${TIME_LIMIT}s)"
   set +e
   # timeout sends SIGTERM to the test's whole process group at the limit;
@@ -106,7 +111,7 @@ if [ -z "${SCALEOUT_INNER:-}" ]; then
   timeout -k 30 "$TIME_LIMIT" bash "$ROOT/deploy/scaleout/run.sh" "$@"
   rc=$?
   set -e
-  rm -f "$LOADGEN_BIN"
+  rm -f "$LOADGEN_BIN" "$MYAPI_BIN2"
   [ -z "${SCALEOUT_REMOVE_BIN:-}" ] || rm -f "$MYAPI_BIN"
   [ $rc -ne 124 ] || echo "scaleout: FAILED: the time limit (${TIME_LIMIT}s) ran out" >&2
   exit $rc
@@ -123,7 +128,7 @@ PRIV_PGDATA="$WORK/pgdata"
 PRIV_PG_PORT=""
 NGINX_PID=""
 LOAD_PIDS=()  # wrk and loadgen runs (bounded by their own -d/-duration)
-declare -A INST_PID=() INST_PORT=()
+declare -A INST_PID=() INST_PORT=() INST_BIN=()
 SECRET_KEY=$(openssl rand -hex 32)
 
 # --- results -----------------------------------------------------------------
@@ -223,11 +228,11 @@ start_instance() {
   (cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" \
     ENVIRONMENT=production SECRET_KEY="$SECRET_KEY" HOST=127.0.0.1 PORT="$port" \
     DATABASE_URL="$dburl" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/$REDIS_DB" \
-    TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json LOG_LEVEL=INFO BCRYPT_COST=4 \
+    TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json LOG_LEVEL=INFO BCRYPT_COST=4 EMAIL_ENABLED=false \
     DB_POOL_SIZE=4 DB_MAX_OVERFLOW=4 \
     REQUEST_TIMEOUT="${REQUEST_TIMEOUT_S}s" SHUTDOWN_TIMEOUT="${SHUTDOWN_TIMEOUT_S}s" \
     SHUTDOWN_DRAIN_DELAY="${SHUTDOWN_DRAIN_DELAY_S}s" \
-    "$@" "$MYAPI_BIN" serve >>"$dir/myapi.log" 2>&1) &
+    "$@" "${INST_BIN[$name]:-$MYAPI_BIN}" serve >>"$dir/myapi.log" 2>&1) &
   INST_PID[$name]=$!
 }
 
@@ -320,16 +325,36 @@ else
 fi
 
 # --- nginx: render deploy/nginx.conf for loopback ports and these 2 instances
-render_nginx() {
+render_nginx() { # render_nginx [NAME...]: upstream of those instances (default a b)
+  local names=("$@") n
+  [ $# -gt 0 ] || names=(a b)
   (
-    export NGINX_UPSTREAM_SERVERS="server 127.0.0.1:${INST_PORT[a]} max_fails=0;
-        server 127.0.0.1:${INST_PORT[b]} max_fails=0;"
+    NGINX_UPSTREAM_SERVERS=""
+    for n in "${names[@]}"; do
+      NGINX_UPSTREAM_SERVERS+="server 127.0.0.1:${INST_PORT[$n]} max_fails=0;
+        "
+    done
+    export NGINX_UPSTREAM_SERVERS
     export NGINX_HTTP_PORT=$NGX_HTTP_PORT NGINX_HTTPS_PORT=$NGX_HTTPS_PORT SERVER_NAME=localhost
     export TLS_CERT_DIR="$WORK/tls" ACME_WEBROOT="$WORK/acme"
+    # The load generators run from 127.0.0.1: exempt from the per-IP edge
+    # limits, which check 11 tests from another loopback address.
+    export NGINX_LIMIT_EXEMPT="127.0.0.1 1;"
     # shellcheck disable=SC2016  # envsubst's list of names, not expansions
-    envsubst '${NGINX_HTTP_PORT} ${NGINX_HTTPS_PORT} ${SERVER_NAME} ${NGINX_UPSTREAM_SERVERS} ${TLS_CERT_DIR} ${ACME_WEBROOT}' \
+    envsubst '${NGINX_HTTP_PORT} ${NGINX_HTTPS_PORT} ${SERVER_NAME} ${NGINX_UPSTREAM_SERVERS} ${TLS_CERT_DIR} ${ACME_WEBROOT} ${NGINX_LIMIT_EXEMPT}' \
       < deploy/nginx.conf > "$WORK/nginx/nginx.conf"
+    # nginx before 1.25.1 (Debian 12 has 1.22) knows HTTP/2 only as a
+    # parameter of listen, not as the `http2 on;` directive compose's 1.28
+    # reads.
+    if ! nginx_at_least 1.25.1; then
+      sed -i -e '/^ *http2 on;$/d' -e 's/^\( *listen [^;]* ssl\) default_server;/\1 http2 default_server;/' "$WORK/nginx/nginx.conf"
+    fi
   )
+}
+nginx_at_least() { # nginx_at_least VERSION: the installed nginx is VERSION or later
+  local have
+  have=$(nginx -v 2>&1 | sed 's/.*nginx\///; s/ .*//')
+  [ "$(printf '%s\n%s\n' "$1" "$have" | sort -V | head -1)" = "$1" ]
 }
 pick_port NGX_HTTP_PORT
 pick_port NGX_HTTPS_PORT
@@ -450,6 +475,45 @@ else
   check "nginx: gzip JSON; body limit 1 MiB (413 + detail)" FAIL "list $st enc '$enc'; 1.1 MB → $st_big ($big_detail); 0.9 MB → $st_ok"
 fi
 
+# HTTP/2 and IPv6 on the TLS listener; the per-IP edge limit of /auth/
+# (2 r/s, burst 20) from a client that is not exempt (127.0.0.2).
+st_h2=$(curl -s --http2 --cacert "$WORK/tls/fullchain.pem" -o /dev/null -w '%{http_version} %{http_code}' "$NGX/health" || true)
+if [ -n "$(ip -6 addr show dev lo 2>/dev/null | grep '::1')" ]; then
+  st_v6=$(curl -s -k -o /dev/null -w '%{http_code}' "https://[::1]:$NGX_HTTPS_PORT/health" || true)
+else
+  st_v6="no ::1 here"
+fi
+# 60 logins at once (the bucket holds 20): myapi's own login limit
+# (LOGIN_LIMIT per IP) answers some 429s too; the edge's say "Too many
+# requests from this address".
+mkdir -p "$WORK/edge"
+edge_pids=()
+for i in $(seq 1 60); do
+  curl -s --cacert "$WORK/tls/fullchain.pem" --max-time 15 --interface 127.0.0.2 -o "$WORK/edge/$i.json" \
+    -w '%{http_code}' --data-urlencode "username=edge$i" --data-urlencode password=wrong-password \
+    "$NGX/auth/login" >"$WORK/edge/$i.status" 2>/dev/null &
+  edge_pids+=($!)
+done
+for p in "${edge_pids[@]}"; do wait "$p" || true; done
+edge_429=0 app_429=0 edge_other="" edge_detail=""
+for i in $(seq 1 60); do
+  case $(cat "$WORK/edge/$i.status") in
+    429)
+      d=$(jq -r .detail "$WORK/edge/$i.json" 2>/dev/null)
+      if [[ $d == Too\ many\ requests* ]]; then edge_detail=$d edge_429=$((edge_429 + 1)); else app_429=$((app_429 + 1)); fi
+      ;;
+    401) ;;
+    *) edge_other+="$(cat "$WORK/edge/$i.status") " ;;
+  esac
+done
+st_general=$(req GET "$NGX/items?skip=0&limit=1" --interface 127.0.0.2)
+if [ "$st_h2" = "2 200" ] && { [ "$st_v6" = 200 ] || [ "$st_v6" = "no ::1 here" ]; } && [ "$edge_429" -ge 10 ] \
+  && [ -z "$edge_other" ] && [ "$st_general" = 200 ]; then
+  check "nginx: HTTP/2, IPv6, per-IP limit on /auth/" PASS "HTTP/$st_h2; [::1]: $st_v6; 60 logins from 127.0.0.2 at once: $edge_429 × nginx 429 \"$edge_detail\" (and $app_429 × myapi's), other routes still 200"
+else
+  check "nginx: HTTP/2, IPv6, per-IP limit on /auth/" FAIL "http2: '$st_h2'; [::1]: $st_v6; 429s: $edge_429 ($edge_detail); other statuses: $edge_other; GET /items: $st_general"
+fi
+
 # --- 6. rate limits shared by the instances
 # The test talks to the instances directly from 127.0.0.1, a trusted proxy
 # (TRUSTED_PROXIES), so X-Forwarded-For names the client: a fresh client
@@ -563,17 +627,25 @@ upstream_hits() { # upstream_hits PORT: nginx log lines that went to that port
   grep -c "127.0.0.1:$1" "$WORK/nginx/access.log" || true
 }
 
+# start_load LABEL SECONDS CONNECTIONS: through nginx, in the background,
+# wrk GETs on CONNECTIONS connections ($WORK/wrk-LABEL.txt, pid in WRK) and
+# loadgen's writes and reads ($WORK/loadgen-LABEL.json, the ids of
+# acknowledged items in $WORK/acked-LABEL.txt, pid in LG).
+start_load() {
+  wrk -t2 -c"$3" -d"$2s" --timeout 10s "$NGX/items?skip=0&limit=10" >"$WORK/wrk-$1.txt" 2>&1 &
+  WRK=$!
+  LOAD_PIDS+=("$WRK")
+  "$LOADGEN_BIN" -base "$NGX" -cacert "$WORK/tls/fullchain.pem" -mode mixed -token "$TOKEN" \
+    -concurrency 2 -duration "$2s" -pause 20ms -label "$1" \
+    -ids "$WORK/acked-$1.txt" >"$WORK/loadgen-$1.json" 2>&1 &
+  LG=$!
+  LOAD_PIDS+=("$LG")
+}
+
 # --- 7. SIGTERM under load
 log "SIGTERM to instance a under load"
 hits_before=$(upstream_hits "${INST_PORT[a]}")
-wrk -t2 -c16 -d8s --timeout 10s "$NGX/items?skip=0&limit=10" >"$WORK/wrk-sigterm.txt" 2>&1 &
-WRK=$!
-LOAD_PIDS+=("$WRK")
-"$LOADGEN_BIN" -base "$NGX" -cacert "$WORK/tls/fullchain.pem" -mode mixed -token "$TOKEN" \
-  -concurrency 2 -duration 8s -pause 20ms -label sigterm \
-  -ids "$WORK/acked-sigterm.txt" >"$WORK/loadgen-sigterm.json" 2>&1 &
-LG=$!
-LOAD_PIDS+=("$LG")
+start_load sigterm 8 16
 sleep 3
 hits_mid=$(upstream_hits "${INST_PORT[a]}")
 t_term=$(now_ms)
@@ -610,10 +682,24 @@ for _ in $(seq 1 20); do
 done
 wrk_fail=$(wrk_failed "$WORK/wrk-sigkill.txt")
 wrk_n=$(wrk_requests "$WORK/wrk-sigkill.txt")
+wrk_total=$(( $(wrk_requests "$WORK/wrk-sigterm.txt") + wrk_n ))
 if [ "$wrk_fail" = 0 ] && [ "${wrk_n:-0}" -gt 0 ] && [ "$after_ok" = 20 ] && [ "$kill_rc" = 137 ]; then
   check "SIGKILL one instance under load: GETs keep succeeding" PASS "wrk GETs: $wrk_n, 0 failed; then 20/20 GETs through nginx with b dead"
 else
   check "SIGKILL one instance under load: GETs keep succeeding" FAIL "wrk $wrk_n req, $wrk_fail failed; $after_ok/20 GETs after; b exit $kill_rc"
+fi
+
+# nginx's access log: every 4xx/5xx line, 10 % of the successes (wrk's:
+# no User-Agent), each line with the sample_rate it stands for.
+A="$WORK/nginx/access.log"
+wrk_lines=$(jq -c 'select(.uri == "/items" and .user_agent == "" and .status < 400)' "$A" 2>/dev/null | wc -l)
+bad_rate=$(jq -c 'select((.status >= 400 and .sample_rate != 1) or (.status < 400 and .request_time < 1 and .sample_rate != 0.1))' "$A" 2>/dev/null | wc -l)
+n4xx=$(jq -c 'select(.status >= 400)' "$A" 2>/dev/null | wc -l)
+if [ "$wrk_total" -gt 1000 ] && [ "$bad_rate" = 0 ] && [ "$n4xx" -gt 0 ] \
+  && [ $((wrk_lines * 100)) -ge $((wrk_total * 5)) ] && [ $((wrk_lines * 100)) -le $((wrk_total * 15)) ]; then
+  check "nginx: access log keeps errors and a 10 % sample" PASS "$wrk_lines lines for $wrk_total wrk successes ($((wrk_lines * 1000 / wrk_total))‰), each sample_rate 0.1; $n4xx 4xx/5xx lines at 1"
+else
+  check "nginx: access log keeps errors and a 10 % sample" FAIL "$wrk_lines lines for $wrk_total wrk successes; $bad_rate lines with a wrong sample_rate; $n4xx 4xx/5xx lines"
 fi
 start_instance b "$PRIV_URL" "${nolimits[@]}"
 wait_ready b || die "instance b did not restart"
@@ -697,4 +783,7 @@ if [ "$acked" -gt 0 ] && [ "$present" = "$acked" ]; then
 else
   check "every 2xx write still there after the restart" FAIL "$acked acknowledged, $present found"
 fi
+
+# shellcheck source=deploy/scaleout/rollout-phase.sh
+. "$ROOT/deploy/scaleout/rollout-phase.sh"
 exit 0

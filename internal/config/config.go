@@ -37,6 +37,11 @@ type Config struct {
 	LogLevel    string `env:"LOG_LEVEL" envDefault:"INFO"`
 	// LogFormat is "json" or "text"; unset: text in development, JSON elsewhere.
 	LogFormat string `env:"LOG_FORMAT"`
+	// AccessLogSampleRate is the share (0-1) of successful, fast requests
+	// that get an access-log line; errors, 4xx/5xx and requests slower than
+	// AccessLogSlow always get one.
+	AccessLogSampleRate float64       `env:"ACCESS_LOG_SAMPLE_RATE" envDefault:"1"`
+	AccessLogSlow       time.Duration `env:"ACCESS_LOG_SLOW" envDefault:"1s"`
 
 	DatabaseURL   string `env:"DATABASE_URL"`
 	DBEcho        bool   `env:"DB_ECHO" envDefault:"false"`
@@ -134,6 +139,9 @@ type Config struct {
 	ReplicaURL          string        `env:"REPLICA_URL"`
 	ReplicaSyncInterval time.Duration `env:"REPLICA_SYNC_INTERVAL" envDefault:"1s"`
 
+	// EmailEnabled false turns email off on purpose: messages are logged
+	// instead of sent, and production may then start without SMTP_HOST.
+	EmailEnabled bool `env:"EMAIL_ENABLED" envDefault:"true"`
 	// Email over SMTP; with no SMTP_HOST messages are logged instead.
 	SMTPHost     string `env:"SMTP_HOST"`
 	SMTPPort     int    `env:"SMTP_PORT" envDefault:"587"`

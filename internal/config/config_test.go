@@ -92,6 +92,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"BACKUP_DIR": "/var/backups/shop", "BACKUP_INTERVAL": "30m", "BACKUP_KEEP": "7",
 		"SESSION_MAX_DAYS": "14", "REFRESH_REUSE_GRACE_SECONDS": "0", "FRESH_LOGIN_MINUTES": "3",
 		"PASSWORD_RECOVERY_INTERVAL_MINUTES": "0", "CLIENT_IP_HEADER": "x-real-ip",
+		"ACCESS_LOG_SAMPLE_RATE": "0.25", "ACCESS_LOG_SLOW": "300ms",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +113,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		BackupDir: "/var/backups/shop", BackupInterval: &halfHour, BackupKeep: 7, ReplicaSyncInterval: time.Second,
 		SessionMaxDays: 14, RefreshReuseGraceSeconds: 0, FreshLoginMinutes: 3, PasswordRecoveryIntervalMinutes: 0,
 		ClientIPHeader: "X-Real-IP",
+		EmailEnabled:   true, AccessLogSampleRate: 0.25, AccessLogSlow: 300 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", *cfg, want)
@@ -125,7 +127,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 // message names the variable so the operator knows what to fix.
 func TestLoadRejectsInvalidValues(t *testing.T) {
 	t.Parallel()
-	prod := map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret}
+	prod := map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret, "SMTP_HOST": "mail"}
 	for _, c := range []struct {
 		name string
 		env  map[string]string
@@ -209,6 +211,18 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"FRESH_LOGIN_MINUTES negative", map[string]string{"FRESH_LOGIN_MINUTES": "-5"}, "FRESH_LOGIN_MINUTES"},
 		{"PASSWORD_RECOVERY_INTERVAL_MINUTES negative", map[string]string{"PASSWORD_RECOVERY_INTERVAL_MINUTES": "-1"}, "PASSWORD_RECOVERY_INTERVAL_MINUTES"},
 		{"PORT abc in production", merge(prod, map[string]string{"PORT": "abc"}), "PORT"},
+		{"ACCESS_LOG_SAMPLE_RATE above 1", map[string]string{"ACCESS_LOG_SAMPLE_RATE": "1.5"}, "ACCESS_LOG_SAMPLE_RATE"},
+		{"ACCESS_LOG_SAMPLE_RATE negative", map[string]string{"ACCESS_LOG_SAMPLE_RATE": "-0.1"}, "ACCESS_LOG_SAMPLE_RATE"},
+		{"ACCESS_LOG_SAMPLE_RATE NaN", map[string]string{"ACCESS_LOG_SAMPLE_RATE": "NaN"}, "ACCESS_LOG_SAMPLE_RATE"},
+		{"ACCESS_LOG_SAMPLE_RATE percent", map[string]string{"ACCESS_LOG_SAMPLE_RATE": "10%"}, "ACCESS_LOG_SAMPLE_RATE"},
+		{"ACCESS_LOG_SLOW zero", map[string]string{"ACCESS_LOG_SLOW": "0s"}, "ACCESS_LOG_SLOW"},
+		{"ACCESS_LOG_SLOW no unit", map[string]string{"ACCESS_LOG_SLOW": "500"}, "ACCESS_LOG_SLOW"},
+		{"SMTP_HOST missing in production", map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret}, "SMTP_HOST"},
+		{"SMTP_HOST blank in production", merge(prod, map[string]string{"SMTP_HOST": "  "}), "SMTP_HOST"},
+		{"SMTP_HOST missing in production, EMAIL_ENABLED true", map[string]string{
+			"ENVIRONMENT": "production", "SECRET_KEY": goodSecret, "EMAIL_ENABLED": "true",
+		}, "SMTP_HOST"},
+		{"EMAIL_ENABLED not a bool", map[string]string{"EMAIL_ENABLED": "off"}, "EMAIL_ENABLED"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -267,7 +281,9 @@ func TestLoadAcceptsEdgeValues(t *testing.T) {
 		{"FIRST_SUPERUSER all three", map[string]string{
 			"FIRST_SUPERUSER_EMAIL": "root@example.com", "FIRST_SUPERUSER_USERNAME": "root", "FIRST_SUPERUSER_PASSWORD": "long-enough-password",
 		}, func(c *config.Config) bool { return c.FirstSuperuserUsername == "root" }},
-		{"SECRET_KEY exactly 32 bytes in production", map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": strings.Repeat("k", 32)},
+		{"SECRET_KEY exactly 32 bytes in production", map[string]string{
+			"ENVIRONMENT": "production", "SECRET_KEY": strings.Repeat("k", 32), "SMTP_HOST": "mail",
+		},
 			func(c *config.Config) bool { return !c.SecretGenerated && len(c.SecretKey) == 32 }},
 		{"SHUTDOWN_DRAIN_DELAY 0s is off", map[string]string{"SHUTDOWN_DRAIN_DELAY": "0s"},
 			func(c *config.Config) bool { return c.ShutdownDrainDelay == 0 }},
@@ -286,6 +302,17 @@ func TestLoadAcceptsEdgeValues(t *testing.T) {
 			return c.SessionMax() == 24*time.Hour && c.RefreshReuseGrace() == 5*time.Minute && c.FreshLogin() == 0 &&
 				c.PasswordRecoveryInterval() == 24*time.Hour && c.ClientIPHeader == "X-Forwarded-For"
 		}},
+		{"production with SMTP_HOST", map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret, "SMTP_HOST": "mail"},
+			func(c *config.Config) bool { return c.EmailEnabled && c.SMTPHost == "mail" }},
+		{"production without email, said so", map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret, "EMAIL_ENABLED": "false"},
+			func(c *config.Config) bool { return !c.EmailEnabled && c.SMTPHost == "" }},
+		{"staging without SMTP_HOST logs emails", map[string]string{"ENVIRONMENT": "staging", "SECRET_KEY": goodSecret},
+			func(c *config.Config) bool { return c.EmailEnabled && c.SMTPHost == "" }},
+		{"development without SMTP_HOST logs emails", nil, func(c *config.Config) bool { return c.EmailEnabled && c.SMTPHost == "" }},
+		{"ACCESS_LOG_SAMPLE_RATE 0 keeps only what must be logged", map[string]string{"ACCESS_LOG_SAMPLE_RATE": "0"},
+			func(c *config.Config) bool { return c.AccessLogSampleRate == 0 }},
+		{"ACCESS_LOG_SAMPLE_RATE default logs every request", nil,
+			func(c *config.Config) bool { return c.AccessLogSampleRate == 1 && c.AccessLogSlow == time.Second }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -441,7 +468,7 @@ func TestDocsOn(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			env := merge(map[string]string{"SECRET_KEY": goodSecret}, c.env)
+			env := merge(map[string]string{"SECRET_KEY": goodSecret, "EMAIL_ENABLED": "false"}, c.env)
 			cfg, err := config.Load(vars(env), noFile(t))
 			if err != nil {
 				t.Fatal(err)
@@ -468,7 +495,7 @@ func TestSlogLevelAndLogFormat(t *testing.T) {
 		{map[string]string{"ENVIRONMENT": "production", "LOG_FORMAT": "text"}, "INFO", false},
 		{map[string]string{"LOG_FORMAT": "json"}, "INFO", true},
 	} {
-		env := merge(map[string]string{"SECRET_KEY": goodSecret}, c.env)
+		env := merge(map[string]string{"SECRET_KEY": goodSecret, "EMAIL_ENABLED": "false"}, c.env)
 		cfg, err := config.Load(vars(env), noFile(t))
 		if err != nil {
 			t.Fatal(err)
@@ -516,7 +543,7 @@ func TestSecretWarning(t *testing.T) {
 	}{
 		{nil, "not set"},
 		{map[string]string{"SECRET_KEY": goodSecret}, ""},
-		{map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret}, ""},
+		{map[string]string{"ENVIRONMENT": "production", "SECRET_KEY": goodSecret, "SMTP_HOST": "mail"}, ""},
 	} {
 		cfg, err := config.Load(vars(c.env), noFile(t))
 		if err != nil {

@@ -40,6 +40,12 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("LOG_FORMAT: %q is not json or text", c.LogFormat)
 	}
+	if !(c.AccessLogSampleRate >= 0 && c.AccessLogSampleRate <= 1) { // also refuses NaN
+		return fmt.Errorf("ACCESS_LOG_SAMPLE_RATE: must be between 0 and 1 (1 logs every request), got %v", c.AccessLogSampleRate)
+	}
+	if c.AccessLogSlow <= 0 {
+		return fmt.Errorf("ACCESS_LOG_SLOW: must be a positive duration such as 1s, got %s", c.AccessLogSlow)
+	}
 	if !strings.EqualFold(c.Algorithm, "HS256") {
 		return fmt.Errorf("ALGORITHM: only HS256 is supported, got %q", c.Algorithm)
 	}
@@ -112,7 +118,21 @@ func (c *Config) validate() error {
 	if err := c.validateFirstSuperuser(); err != nil {
 		return err
 	}
-	return c.validateSecret()
+	if err := c.validateSecret(); err != nil {
+		return err
+	}
+	return c.validateEmail()
+}
+
+// validateEmail refuses production without a way to send email: the
+// password-reset email would only be logged, and nobody could reset a
+// password. Turning email off has to be said (EMAIL_ENABLED=false).
+func (c *Config) validateEmail() error {
+	if c.Environment == Production && c.EmailEnabled && strings.TrimSpace(c.SMTPHost) == "" {
+		return errors.New("SMTP_HOST: production sends password-reset emails over SMTP; set SMTP_HOST " +
+			"(with SMTP_USER, SMTP_PASSWORD, SMTP_FROM), or EMAIL_ENABLED=false to run without email")
+	}
+	return nil
 }
 
 // validateFirstSuperuser checks FIRST_SUPERUSER_*: all three or none, with

@@ -20,6 +20,7 @@ import (
 	"myapi/internal/cache"
 	"myapi/internal/errtrack"
 	"myapi/internal/items"
+	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
 	"myapi/internal/storage"
@@ -49,6 +50,9 @@ type Config struct {
 	// HideMetrics keeps /metrics off the API port (it is served on a
 	// separate METRICS_ADDR instead).
 	HideMetrics bool
+	// LogSampler, if set, writes only a share of the successful requests'
+	// access-log lines (logging.NewSampler).
+	LogSampler *logging.Sampler
 }
 
 // Deps are the parts the handlers work with.
@@ -135,7 +139,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 			MaxAge:           600,
 		}),
 		securityHeaders,
-		accessLog(log),
+		accessLog(log, cfg.LogSampler),
 		metricsMiddleware(m),
 		recoverPanic(log),
 		// Inside the recoverer: reports a panic, then re-panics so the

@@ -60,6 +60,8 @@ type envOptions struct {
 	logOut io.Writer
 	// noMetrics leaves metrics out, as METRICS_ENABLED=false does.
 	noMetrics bool
+	// logSampler, if set, samples the access log.
+	logSampler *logging.Sampler
 	// clock, if set, is the auth service's clock (and the rate limiter's,
 	// unless limits.Now is set).
 	clock *testClock
@@ -180,6 +182,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		DocsEnabled:    opts.docs,
 		AllowedOrigins: []string{"http://localhost:3000"},
 		MaxBodyBytes:   opts.maxBodyBytes,
+		LogSampler:     opts.logSampler,
 	}, httpapi.Deps{
 		Log:     logging.New(logOut, true, logLevel),
 		Auth:    svc,

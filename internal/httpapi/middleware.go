@@ -99,14 +99,23 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// accessLog writes one line per request, after it is served.
-func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+// accessLog writes one line per request, after it is served; with a
+// sampler, only the lines it keeps, each with its sample_rate.
+func accessLog(log *slog.Logger, sampler *logging.Sampler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w, start: time.Now()}
 			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.WriteHeader(http.StatusOK)
+			}
+			elapsed := time.Since(sw.start)
+			sampleRate := 0.0 // 0: not sampling, no attribute
+			if sampler != nil {
+				var keep bool
+				if keep, sampleRate = sampler.Keep(sw.status, elapsed); !keep {
+					return
+				}
 			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {
@@ -129,13 +138,16 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("route", route),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status),
-				slog.Float64("duration_ms", float64(time.Since(sw.start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.Int("bytes", sw.bytes),
 				slog.String("remote", r.RemoteAddr),
 			)
 			// requestID (outside this layer) put requestInfo in the context.
 			if info, _ := ctx.Value(requestInfoKey{}).(*requestInfo); info != nil && info.userID != 0 {
 				rec.AddAttrs(slog.Int64("user_id", info.userID))
+			}
+			if sampleRate != 0 {
+				rec.AddAttrs(slog.Float64("sample_rate", sampleRate))
 			}
 			_ = log.Handler().Handle(ctx, rec)
 		})

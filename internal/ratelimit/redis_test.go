@@ -58,7 +58,9 @@ const (
 
 // newTestClient connects to url with cmd/myapi's options (redisconn: no
 // retries, one dial attempt, context deadlines honoured) but the given
-// dial, read and write timeout; closed at cleanup.
+// dial, read, write and pool timeout (the pool's 100 ms made concurrent
+// tests fail with "connection pool timeout" on a loaded machine); closed
+// at cleanup.
 func newTestClient(t *testing.T, url string, timeout time.Duration) *redis.Client {
 	t.Helper()
 	opt, err := redisconn.Options(url)
@@ -68,6 +70,7 @@ func newTestClient(t *testing.T, url string, timeout time.Duration) *redis.Clien
 	opt.DialTimeout = timeout
 	opt.ReadTimeout = timeout
 	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
 	opt.ContextTimeoutEnabled = true
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
