@@ -524,10 +524,14 @@ func TestAccountRules(t *testing.T) {
 		{config.CheckUsername, strings.Repeat("é", 50), true},
 		{config.CheckUsername, strings.Repeat("u", 51), false},
 		{config.CheckUsername, "bad\x00name", false},
+		{config.CheckUsername, "bad\xffname", false},
+		{config.CheckUsername, "tab\tdel\x7fbell\a\u200f", true},
 		{config.CheckPassword, "12345678", true},
 		{config.CheckPassword, "1234567", false},
 		{config.CheckPassword, strings.Repeat("p", 100), true},
 		{config.CheckPassword, strings.Repeat("p", 101), false},
+		{config.CheckPassword, "pass\x00word", false},
+		{config.CheckPassword, "pass\x1b[0m\x7fword", true},
 	} {
 		if err := c.check(c.value); (err == nil) != c.ok {
 			t.Errorf("check(%q) = %v, want ok=%v", c.value, err, c.ok)

@@ -10,9 +10,10 @@ import (
 
 // documentTransportErrors adds to every operation the error responses that
 // the server's shared layers give, so that the document lists every status
-// a client can meet: 400 (malformed body), 413 (body over MAX_BODY_BYTES)
-// and 415 (wrong Content-Type) where there is a request body, and 429 where
-// a rate limit applies. Each reuses the operation's own error schema.
+// a client can meet: 400 (malformed or incomplete body), 408 (a body that
+// arrives too slowly), 413 (body over MAX_BODY_BYTES) and 415 (wrong
+// Content-Type) where there is a request body, and 429 where a rate limit
+// applies. Each reuses the operation's own error schema.
 func documentTransportErrors(api huma.API) {
 	for path, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
@@ -21,12 +22,25 @@ func documentTransportErrors(api huma.API) {
 			}
 			var codes []int
 			if op.RequestBody != nil {
-				codes = append(codes, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+				codes = append(codes, http.StatusBadRequest, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 			}
 			if !unlimited(strings.TrimSuffix(path, "/")) {
 				codes = append(codes, http.StatusTooManyRequests)
 			}
 			addErrorResponses(op, codes)
+		}
+	}
+}
+
+// documentConflicts adds 409 to every operation that writes: a write that
+// collides with a concurrent one (a row it relies on is gone) is refused by
+// the database, and answered 409 (server.fail).
+func documentConflicts(api huma.API) {
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Post, item.Put, item.Patch, item.Delete} {
+			if op != nil {
+				addErrorResponses(op, []int{http.StatusConflict})
+			}
 		}
 	}
 }
