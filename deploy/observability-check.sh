@@ -60,9 +60,13 @@ say "promtool check config / check rules / test rules"
 promtool check config "$root/deploy/prometheus/prometheus.yml" || fail "promtool check config"
 promtool check rules "$root/deploy/prometheus/alerts.yml" || fail "promtool check rules"
 (cd "$root/deploy/prometheus" && promtool test rules alerts_test.yml) || fail "promtool test rules"
+promtool check rules "$root/deploy/prometheus/backup-alerts.yml" || fail "promtool check rules (backups)"
+(cd "$root/deploy/prometheus" && promtool test rules backup-alerts_test.yml) || fail "promtool test rules (backups)"
 yaml_json() { python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' "$1"; }
-alerts_json=$(yaml_json "$root/deploy/prometheus/alerts.yml")
-tested=$(yaml_json "$root/deploy/prometheus/alerts_test.yml" | jq -r '[.tests[].alert_rule_test[]? | select(.exp_alerts | length > 0) | .alertname] | unique[]')
+# The backups' rules (backup-alerts.yml) follow the same rules.
+alerts_json=$({ yaml_json "$root/deploy/prometheus/alerts.yml"; yaml_json "$root/deploy/prometheus/backup-alerts.yml"; } | jq -s '{groups: (map(.groups) | add)}')
+tested=$({ yaml_json "$root/deploy/prometheus/alerts_test.yml"; yaml_json "$root/deploy/prometheus/backup-alerts_test.yml"; } \
+  | jq -rs '[.[].tests[].alert_rule_test[]? | select(.exp_alerts | length > 0) | .alertname] | unique[]')
 mapfile -t alerts < <(jq -r '.groups[].rules[] | select(.alert) | .alert' <<<"$alerts_json")
 [ "${#alerts[@]}" -ge 15 ] || fail "only ${#alerts[@]} alerts in alerts.yml"
 for alert in "${alerts[@]}"; do
@@ -210,6 +214,7 @@ prom_port=$(spare_port)
 while [ "$prom_port" = "$api_port" ]; do prom_port=$(spare_port); done
 mkdir -p "$tmp/prometheus" "$tmp/prometheus-data"
 cp "$root/deploy/prometheus/alerts.yml" "$tmp/prometheus/alerts.yml"
+cp "$root/deploy/prometheus/backup-alerts.yml" "$tmp/prometheus/backup-alerts.yml"
 echo "[]" >"$tmp/prometheus/blackbox-targets.yml" # no public URL to probe here
 
 # Alertmanager with render.sh's configuration: email to a real SMTP server

@@ -4,6 +4,8 @@
 //	myapi worker                  run the background job workers alone
 //	myapi migrate up|down|status  manage the database schema
 //	myapi createsuperuser         create a superuser (password from stdin or MYAPI_PASSWORD)
+//	myapi backup [--out FILE]     back up the database while it serves
+//	myapi restore FILE            replace the database with a backup
 //	myapi healthcheck             exit 0 if the server on this host is ready
 //	myapi version                 print the version
 package main
@@ -41,6 +43,13 @@ commands:
   migrate up|down|status  apply, roll back one, or list database migrations
   createsuperuser         create a superuser: --email E --username U, password
                           from the MYAPI_PASSWORD variable or the first line of stdin
+  backup [--out FILE]     back up the database, online (default: into BACKUP_DIR;
+                          --keep N then keeps the newest N there); --list lists
+                          the backups in BACKUP_DIR
+  restore FILE            check FILE and replace the database with it (servers
+                          and workers stopped first); the old one is kept aside;
+                          --from-replica [URL]: from the Litestream replica
+                          (default REPLICA_URL)
   healthcheck             exit 0 if the server on this host is ready (for containers)
   version                 print the version
 
@@ -62,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args, getenv, stdout)
 	case "createsuperuser":
 		return createSuperuser(ctx, args, getenv, stdin, stdout)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
 	case "version":

@@ -75,6 +75,18 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	defer tracker.Close(5 * time.Second)
 	log.Info("observability", "tracing", tracing.Enabled(tp), "error_tracking", tracker != nil)
 
+	release, err := holdDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// Started before the store opens, so that it stops after the store
+	// closes: Litestream's last sync follows the application's last write.
+	stopReplica, err := startReplica(ctx, cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer stopReplica()
 	db, err := openStore(ctx, cfg, log, tp)
 	if err != nil {
 		return err

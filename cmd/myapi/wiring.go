@@ -141,10 +141,14 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 	if err != nil {
 		return nil, err
 	}
+	extra, err := backupJobs(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	q, err := jobs.New(jobs.Deps{
 		Log: log, Store: db, Auth: svc, Mail: sender, AppName: cfg.AppName, ResetTTL: cfg.PasswordResetTTL(),
 		RecoveryInterval: cfg.PasswordRecoveryInterval(),
-	}, jobs.Config{Workers: workers, CleanupInterval: cfg.JobsCleanupInterval})
+	}, jobs.Config{Workers: workers, CleanupInterval: cfg.JobsCleanupInterval, Extra: extra})
 	if err != nil {
 		return nil, err
 	}

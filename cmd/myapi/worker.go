@@ -16,6 +16,11 @@ func worker(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	if err != nil {
 		return err
 	}
+	release, err := holdDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := openStore(ctx, cfg, log, nil)
 	if err != nil {
 		return err

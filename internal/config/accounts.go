@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"strings"
-	"unicode"
+	"unicode/utf8"
+
+	"myapi/internal/input"
 )
 
 // CheckEmail applies the API's rule for an account email: a bare address
@@ -18,26 +19,27 @@ func CheckEmail(email string) error {
 	return nil
 }
 
-// CheckUsername applies the API's rule for a username: 3-50 characters,
-// no control characters.
+// CheckUsername applies the API's rule for a username: 3-50 characters
+// of text (input.TextProblem: anything but NUL and invalid UTF-8).
 func CheckUsername(username string) error {
-	if n := len([]rune(username)); n < 3 || n > 50 {
-		return fmt.Errorf("must be 3-50 characters, got %d", n)
+	if msg := input.TextProblem(username); msg != "" {
+		return errors.New(msg)
 	}
-	if strings.IndexFunc(username, unicode.IsControl) >= 0 {
-		return errors.New("must not contain control characters")
+	if n := utf8.RuneCountInString(username); n < 3 || n > 50 {
+		return fmt.Errorf("must be 3-50 characters, got %d", n)
 	}
 	return nil
 }
 
-// CheckPassword applies the API's rule for a password: 8-100 characters.
-// The message never repeats the password.
+// CheckPassword applies the API's rule for a password: 8-100 characters
+// of text (input.TextProblem: anything but NUL and invalid UTF-8). The
+// message never repeats the password.
 func CheckPassword(password string) error {
-	if n := len([]rune(password)); n < 8 || n > 100 {
-		return fmt.Errorf("must be 8-100 characters, got %d", n)
+	if msg := input.TextProblem(password); msg != "" {
+		return errors.New(msg)
 	}
-	if strings.IndexFunc(password, unicode.IsControl) >= 0 {
-		return errors.New("must not contain control characters")
+	if n := utf8.RuneCountInString(password); n < 8 || n > 100 {
+		return fmt.Errorf("must be 8-100 characters, got %d", n)
 	}
 	return nil
 }

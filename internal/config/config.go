@@ -126,6 +126,19 @@ type Config struct {
 	// recovery emails to one account; 0: no limit.
 	PasswordRecoveryIntervalMinutes int `env:"PASSWORD_RECOVERY_INTERVAL_MINUTES" envDefault:"5"`
 
+	// Scheduled backups (internal/backup) into BackupDir (empty: backups/
+	// beside the SQLite file, or ./backups on PostgreSQL), keeping the
+	// newest BackupKeep. BackupInterval unset: every hour on SQLite, off on
+	// PostgreSQL; 0: off. See BackupEvery.
+	BackupDir      string         `env:"BACKUP_DIR"`
+	BackupInterval *time.Duration `env:"BACKUP_INTERVAL"`
+	BackupKeep     int            `env:"BACKUP_KEEP" envDefault:"24"`
+	// ReplicaURL, if set, streams every change of the SQLite file to a
+	// replica there with Litestream (file:///dir or s3://bucket/path);
+	// ReplicaSyncInterval is how often changes are shipped.
+	ReplicaURL          string        `env:"REPLICA_URL"`
+	ReplicaSyncInterval time.Duration `env:"REPLICA_SYNC_INTERVAL" envDefault:"1s"`
+
 	// EmailEnabled false turns email off on purpose: messages are logged
 	// instead of sent, and production may then start without SMTP_HOST.
 	EmailEnabled bool `env:"EMAIL_ENABLED" envDefault:"true"`

@@ -89,6 +89,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"JOBS_WORKERS": "0", "JOBS_CLEANUP_INTERVAL": "10m", "PASSWORD_RESET_EXPIRE_MINUTES": "15",
 		"SMTP_HOST": "mail", "SMTP_PORT": "465", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
 		"SMTP_FROM": "shop@example.com", "SMTP_TLS": "TLS", "METRICS_ENABLED": "false",
+		"BACKUP_DIR": "/var/backups/shop", "BACKUP_INTERVAL": "30m", "BACKUP_KEEP": "7",
 		"SESSION_MAX_DAYS": "14", "REFRESH_REUSE_GRACE_SECONDS": "0", "FRESH_LOGIN_MINUTES": "3",
 		"PASSWORD_RECOVERY_INTERVAL_MINUTES": "0", "CLIENT_IP_HEADER": "x-real-ip",
 		"ACCESS_LOG_SAMPLE_RATE": "0.25", "ACCESS_LOG_SLOW": "300ms",
@@ -96,6 +97,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	halfHour := 30 * time.Minute
 	want := config.Config{
 		AppName: "Shop", AppVersion: "2.1.0", Debug: true, Environment: "production",
 		Host: "127.0.0.1", Port: 9000, LogLevel: "warning", DatabaseURL: "postgresql+asyncpg://u:p@db/app",
@@ -108,6 +110,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		LoginRateLimitPerMinute: 0, TrustedProxies: []string{"10.0.0.0/8", " 127.0.0.1"}, RequestTimeout: 5 * time.Second,
 		JobsWorkers: 0, JobsCleanupInterval: 10 * time.Minute, PasswordResetExpireMinutes: 15,
 		SMTPHost: "mail", SMTPPort: 465, SMTPUser: "u", SMTPPassword: "p", SMTPFrom: "shop@example.com", SMTPTLS: "tls",
+		BackupDir: "/var/backups/shop", BackupInterval: &halfHour, BackupKeep: 7, ReplicaSyncInterval: time.Second,
 		SessionMaxDays: 14, RefreshReuseGraceSeconds: 0, FreshLoginMinutes: 3, PasswordRecoveryIntervalMinutes: 0,
 		ClientIPHeader: "X-Real-IP",
 		EmailEnabled:   true, AccessLogSampleRate: 0.25, AccessLogSlow: 300 * time.Millisecond,
@@ -521,10 +524,14 @@ func TestAccountRules(t *testing.T) {
 		{config.CheckUsername, strings.Repeat("é", 50), true},
 		{config.CheckUsername, strings.Repeat("u", 51), false},
 		{config.CheckUsername, "bad\x00name", false},
+		{config.CheckUsername, "bad\xffname", false},
+		{config.CheckUsername, "tab\tdel\x7fbell\a\u200f", true},
 		{config.CheckPassword, "12345678", true},
 		{config.CheckPassword, "1234567", false},
 		{config.CheckPassword, strings.Repeat("p", 100), true},
 		{config.CheckPassword, strings.Repeat("p", 101), false},
+		{config.CheckPassword, "pass\x00word", false},
+		{config.CheckPassword, "pass\x1b[0m\x7fword", true},
 	} {
 		if err := c.check(c.value); (err == nil) != c.ok {
 			t.Errorf("check(%q) = %v, want ok=%v", c.value, err, c.ok)

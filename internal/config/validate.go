@@ -55,6 +55,9 @@ func (c *Config) validate() error {
 	if err := c.validateURLs(); err != nil {
 		return err
 	}
+	if err := c.validateBackup(); err != nil {
+		return err
+	}
 	for _, s := range []namedInt{
 		{"DB_POOL_SIZE", c.DBPoolSize}, {"ACCESS_TOKEN_EXPIRE_MINUTES", c.AccessTokenExpireMinutes},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", c.RefreshTokenExpireDays},

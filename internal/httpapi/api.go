@@ -104,8 +104,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 	})
 
+	matchKeysExactly()
 	api := humachi.New(r, s.humaConfig())
-	api.UseMiddleware(s.authenticate(api))
+	api.UseMiddleware(s.authenticate(api), checkInput(api))
 
 	s.registerMeta(api)
 	s.registerAuth(api)
@@ -113,6 +114,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerItems(api)
 	s.registerJobs(api)
 	documentTransportErrors(api)
+	documentConflicts(api)
 	describeAPI(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
@@ -147,7 +149,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 		// recoverer still answers 500 JSON; reports other 5xx answers.
 		et.Middleware,
 		requestTimeout(cfg.RequestTimeout),
-		limitBody(cfg.MaxBodyBytes),
+		readBody(cfg.MaxBodyBytes, log),
 		// The seed answers /items/ and redirects /items; myapi answers both.
 		middleware.StripSlashes,
 	}
@@ -173,6 +175,8 @@ func (s *server) humaConfig() huma.Config {
 		},
 	}
 	hc.Transformers = append(hc.Transformers, detailedErrors)
+	json := strictJSON()
+	hc.Formats = map[string]huma.Format{"application/json": json, "json": json}
 	return hc
 }
 
@@ -185,7 +189,9 @@ var authenticated = []map[string][]string{{securityScheme: {}}}
 
 // op fills in what every operation shares.
 func (s *server) op(o huma.Operation) huma.Operation {
-	o.MaxBodyBytes = s.cfg.MaxBodyBytes
+	// readBody has refused anything longer; huma answers 413 to a body of
+	// exactly its limit, so its limit is one byte more.
+	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 1
 	return o
 }
 
@@ -200,6 +206,15 @@ func (s *server) fail(ctx context.Context, err error) error {
 	case storage.Unavailable(err):
 		s.Log.WarnContext(ctx, "database unavailable", "error", err)
 		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
+	}
+	// Logged as warnings: each is a rule the API should check itself.
+	switch storage.Refused(err) {
+	case storage.BadValue:
+		s.Log.WarnContext(ctx, "database refused a value", "error", err)
+		return huma.Error422UnprocessableEntity(msgValueRefused)
+	case storage.Conflict:
+		s.Log.WarnContext(ctx, "database refused a write as conflicting", "error", err)
+		return huma.Error409Conflict(msgConflict)
 	}
 	s.Log.ErrorContext(ctx, "request failed", "error", err)
 	errtrack.CaptureError(ctx, err)

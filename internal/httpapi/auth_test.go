@@ -34,7 +34,7 @@ func TestRegister(t *testing.T) {
 			{"bad email", map[string]any{"email": "not-an-email", "username": "xavier", "password": "password123"}, 422, "body.email"},
 			{"missing field", map[string]any{"email": "x@example.com", "password": "password123"}, 422, "username"},
 			{"wrong type", map[string]any{"email": "x@example.com", "username": 42, "password": "password123"}, 422, "body.username"},
-			{"control character", map[string]any{"email": "x@example.com", "username": "nul\u0000user", "password": "password123"}, 422, "body.username"},
+			{"NUL in username", map[string]any{"email": "x@example.com", "username": "nul\u0000user", "password": "password123"}, 422, "body.username"},
 			{"NUL in password", map[string]any{"email": "x@example.com", "username": "xavier", "password": "pass\u0000word1"}, 422, "body.password"},
 			{"array body", []any{1, 2}, 422, "expected object"},
 		}

@@ -283,7 +283,8 @@ func TestCacheConcurrentMissesOneQuery(t *testing.T) {
 				t.Run(engine.Name+"/"+backend.name+"/"+tt.name, func(t *testing.T) {
 					t.Parallel()
 					counter := &countingItems{delay: 300 * time.Millisecond}
-					e := newEnv(t, engine, envOptions{cache: backend.open(t), wrapItems: func(s items.Store) items.Store {
+					cc := backend.open(t)
+					e := newEnv(t, engine, envOptions{cache: cc, wrapItems: func(s items.Store) items.Store {
 						counter.Store = s
 						return counter
 					}})
@@ -324,7 +325,7 @@ func TestCacheConcurrentMissesOneQuery(t *testing.T) {
 						t.Fatal(err)
 					}
 					if n := tt.queries(counter) - before; n != 1 {
-						t.Fatalf("100 concurrent misses made %d database queries, want 1", n)
+						t.Fatalf("100 concurrent misses made %d database queries, want 1; stats %+v", n, cc.Stats())
 					}
 					for _, b := range bodies {
 						if !bytes.Equal(b, bodies[0]) {

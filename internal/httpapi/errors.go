@@ -78,4 +78,6 @@ const (
 	msgInvalidRefresh    = "Invalid refresh token"
 	msgInternal          = "Internal server error"
 	msgServiceNotReady   = "Service unavailable"
+	msgValueRefused      = "A value of this request cannot be stored"
+	msgConflict          = "The request conflicts with the stored data (rows it relies on changed or are gone); try again"
 )

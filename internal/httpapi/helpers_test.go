@@ -20,6 +20,7 @@ import (
 	"myapi/internal/clientip"
 	"myapi/internal/httpapi"
 	"myapi/internal/items"
+	"myapi/internal/jobs"
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
@@ -60,6 +61,9 @@ type envOptions struct {
 	logOut io.Writer
 	// noMetrics leaves metrics out, as METRICS_ENABLED=false does.
 	noMetrics bool
+	// jobs serves password recovery and the jobs view, with an
+	// insert-only queue (no worker runs the jobs).
+	jobs bool
 	// logSampler, if set, samples the access log.
 	logSampler *logging.Sampler
 	// clock, if set, is the auth service's clock (and the rate limiter's,
@@ -175,6 +179,15 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	if !opts.noMetrics {
 		m = metrics.New("test", "abc123")
 	}
+	var queue httpapi.JobQueue
+	var resets auth.ResetStore
+	if opts.jobs {
+		q, err := jobs.New(jobs.Deps{Store: db, Auth: svc}, jobs.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queue, resets = q, db
+	}
 	handler := httpapi.New(httpapi.Config{
 		AppName:        "My API",
 		Version:        "test",
@@ -192,6 +205,8 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		Metrics: m,
 		Limiter: limiter,
 		Cache:   opts.cache,
+		Jobs:    queue,
+		Resets:  resets,
 	})
 	return &env{DB: db, Auth: svc, Tokens: tokens, Logs: logs, Handler: handler}
 }

@@ -49,17 +49,8 @@ func toItem(it *items.Item) Item {
 type ItemCreate struct {
 	_           struct{} `additionalProperties:"true"`
 	Title       string   `json:"title" minLength:"1" maxLength:"200" example:"Desk lamp"`
-	Description *string  `json:"description,omitempty" maxLength:"10000" example:"Brass, 1950s"`
+	Description *string  `json:"description,omitempty" nullable:"true" maxLength:"10000" example:"Brass, 1950s"`
 	Price       float64  `json:"price" exclusiveMinimum:"0" example:"49.5"`
-}
-
-// Resolve rejects control characters.
-func (b *ItemCreate) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	errs := []error{checkText(pb, "title", b.Title, false)}
-	if b.Description != nil {
-		errs = append(errs, checkText(pb, "description", *b.Description, true))
-	}
-	return collect(errs...)
 }
 
 // ItemUpdate changes the fields it names. title and price may not be null;
@@ -69,18 +60,6 @@ type ItemUpdate struct {
 	Title       *string  `json:"title,omitempty" minLength:"1" maxLength:"200"`
 	Description *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
 	Price       *float64 `json:"price,omitempty" exclusiveMinimum:"0"`
-}
-
-// Resolve rejects control characters.
-func (b *ItemUpdate) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	errs := []error{}
-	if b.Title != nil {
-		errs = append(errs, checkText(pb, "title", *b.Title, false))
-	}
-	if b.Description != nil {
-		errs = append(errs, checkText(pb, "description", *b.Description, true))
-	}
-	return collect(errs...)
 }
 
 // ItemIDInput names an item in the path.

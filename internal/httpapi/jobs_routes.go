@@ -33,11 +33,6 @@ type ResetPasswordRequest struct {
 	NewPassword string   `json:"new_password" minLength:"8" maxLength:"100" example:"correct horse battery"`
 }
 
-// Resolve rejects control characters.
-func (b *ResetPasswordRequest) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkText(pb, "token", b.Token, false), checkText(pb, "new_password", b.NewPassword, false))
-}
-
 // Message is a one-line answer.
 type Message struct {
 	Message string `json:"message"`

@@ -189,18 +189,3 @@ func securityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// limitBody caps every request body; huma turns the overflow into a 413.
-func limitBody(max int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > max {
-				writeProblem(w, http.StatusRequestEntityTooLarge,
-					fmt.Sprintf("Request body is larger than the limit of %d bytes", max))
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, max)
-			next.ServeHTTP(w, r)
-		})
-	}
-}

@@ -10,11 +10,11 @@ import (
 
 // documentTransportErrors adds to every operation the error responses that
 // the server's shared layers give, so that the document lists every status
-// a client can meet: 400 (malformed JSON body), 413 (body over
-// MAX_BODY_BYTES) and 415 (wrong Content-Type) where there is a request
-// body, 429 where a rate limit applies, and 503 (the database is
-// unreachable) wherever a 500 is documented. Each reuses the operation's
-// own error schema.
+// a client can meet: 400 (malformed or incomplete body), 408 (a body that
+// arrives too slowly), 413 (body over MAX_BODY_BYTES) and 415 (wrong
+// Content-Type) where there is a request body, 429 where a rate limit
+// applies, and 503 (the database is unreachable) wherever a 500 is
+// documented. Each reuses the operation's own error schema.
 func documentTransportErrors(api huma.API) {
 	for path, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
@@ -23,10 +23,7 @@ func documentTransportErrors(api huma.API) {
 			}
 			var codes []int
 			if op.RequestBody != nil {
-				if op.RequestBody.Content["application/json"] != nil {
-					codes = append(codes, http.StatusBadRequest) // malformed JSON
-				}
-				codes = append(codes, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+				codes = append(codes, http.StatusBadRequest, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 			}
 			if !unlimited(strings.TrimSuffix(path, "/")) {
 				codes = append(codes, http.StatusTooManyRequests)
@@ -35,6 +32,19 @@ func documentTransportErrors(api huma.API) {
 				codes = append(codes, http.StatusServiceUnavailable)
 			}
 			addErrorResponses(op, codes)
+		}
+	}
+}
+
+// documentConflicts adds 409 to every operation that writes: a write that
+// collides with a concurrent one (a row it relies on is gone) is refused by
+// the database, and answered 409 (server.fail).
+func documentConflicts(api huma.API) {
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Post, item.Put, item.Patch, item.Delete} {
+			if op != nil {
+				addErrorResponses(op, []int{http.StatusConflict})
+			}
 		}
 	}
 }

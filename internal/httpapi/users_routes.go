@@ -51,11 +51,6 @@ type UserUpdateMe struct {
 	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"Needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
 }
 
-// Resolve rejects control characters in the account names.
-func (b *UserUpdateMe) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
-}
-
 // UserUpdateAdmin is what a superuser may change about any user.
 type UserUpdateAdmin struct {
 	_           struct{} `additionalProperties:"true"`
@@ -65,18 +60,6 @@ type UserUpdateAdmin struct {
 	IsSuperuser *bool    `json:"is_superuser,omitempty"`
 	// CurrentPassword is the acting superuser's: see UserUpdateMe.
 	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"The acting superuser's password: needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
-}
-
-// Resolve rejects control characters in the account names.
-func (b *UserUpdateAdmin) Resolve(_ huma.Context, pb *huma.PathBuffer) []error {
-	return collect(checkOptionalText(pb, "email", b.Email), checkOptionalText(pb, "username", b.Username))
-}
-
-func checkOptionalText(pb *huma.PathBuffer, field string, v *string) error {
-	if v == nil {
-		return nil
-	}
-	return checkText(pb, field, *v, false)
 }
 
 // Page is the skip/limit query of every list.

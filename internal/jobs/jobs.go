@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -54,6 +55,16 @@ type Config struct {
 	Tune func(*river.Config)
 	// Register, if set, adds workers (tests add failing or blocking ones).
 	Register func(*river.Workers)
+	// Extra are job kinds defined elsewhere (the scheduled backup).
+	Extra []Extra
+}
+
+// Extra is a job kind defined outside this package: its worker, the
+// periodic job that enqueues it, and its metrics.
+type Extra interface {
+	AddWorker(*river.Workers)
+	Periodic() *river.PeriodicJob
+	Collectors() []prometheus.Collector
 }
 
 // Queue is the job queue of one database.
@@ -63,6 +74,7 @@ type Queue struct {
 	log     *slog.Logger
 	working bool
 	metrics *jobMetrics
+	extra   []Extra
 }
 
 // clientAPI is a River client with its transaction type erased.
@@ -90,7 +102,7 @@ func New(deps Deps, cfg Config) (*Queue, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	q := &Queue{log: deps.Log, working: cfg.Workers > 0, metrics: newJobMetrics()}
+	q := &Queue{log: deps.Log, working: cfg.Workers > 0, metrics: newJobMetrics(), extra: cfg.Extra}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &welcomeWorker{deps: deps, m: q.metrics})
 	river.AddWorker(workers, &recoveryWorker{deps: deps, m: q.metrics})
@@ -98,6 +110,9 @@ func New(deps Deps, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &cleanupWorker{deps: deps, m: q.metrics})
 	if cfg.Register != nil {
 		cfg.Register(workers)
+	}
+	for _, x := range cfg.Extra {
+		x.AddWorker(workers)
 	}
 	rc := &river.Config{
 		Logger:  deps.Log.With("component", "jobs"),
@@ -111,6 +126,9 @@ func New(deps Deps, cfg Config) (*Queue, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "cleanup", RunOnStart: true},
 			)}
+		}
+		for _, x := range cfg.Extra {
+			rc.PeriodicJobs = append(rc.PeriodicJobs, x.Periodic())
 		}
 	}
 	if cfg.Tune != nil {

@@ -31,11 +31,18 @@ func (m *jobMetrics) observe(kind string, start time.Time, err *error) {
 }
 
 // RegisterMetrics exposes the queue on reg: myapi_job_duration_seconds for
-// the jobs this process works, and myapi_jobs (jobs in the database by
-// state and kind, counted at each scrape).
+// the jobs this process works, the Extra jobs' own metrics, and myapi_jobs
+// (jobs in the database by state and kind, counted at each scrape).
 func (q *Queue) RegisterMetrics(reg prometheus.Registerer) error {
 	if err := reg.Register(q.metrics.duration); err != nil {
 		return err
+	}
+	for _, x := range q.extra {
+		for _, c := range x.Collectors() {
+			if err := reg.Register(c); err != nil {
+				return err
+			}
+		}
 	}
 	return reg.Register(&countCollector{q: q, desc: prometheus.NewDesc(
 		metrics.Namespace+"_jobs", "Background jobs in the database, by state and kind.", []string{"state", "kind"}, nil)})

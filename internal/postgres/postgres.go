@@ -27,6 +27,10 @@ type Options struct {
 	Tracer pgx.QueryTracer
 }
 
+// AppName is the application_name of myapi's connections when
+// DATABASE_URL sets none.
+const AppName = "myapi"
+
 // DB is a PostgreSQL connection pool.
 type DB struct {
 	pool *pgxpool.Pool
@@ -61,6 +65,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer
+	}
+	// Servers are recognised by it in pg_stat_activity (a restore refuses
+	// to run while one is connected).
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = AppName
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

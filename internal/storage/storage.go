@@ -64,15 +64,24 @@ func Open(ctx context.Context, url string, opts Options) (Store, error) {
 		pgOpts.Tracer = tracing.ChainQueryTracers(opts.Tracer, echo)
 		return postgres.Open(ctx, url, pgOpts)
 	}
-	path := DefaultSQLitePath
-	if url != "" {
-		p, ok := sqlite.PathFromURL(url)
-		if !ok {
-			return nil, fmt.Errorf("DATABASE_URL: cannot find a file path in %q", url)
-		}
-		path = p
+	path, err := SQLitePath(url)
+	if err != nil {
+		return nil, err
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// SQLitePath is the file of the SQLite database url names (not a
+// PostgreSQL URL): DefaultSQLitePath when url is empty.
+func SQLitePath(url string) (string, error) {
+	if url == "" {
+		return DefaultSQLitePath, nil
+	}
+	p, ok := sqlite.PathFromURL(url)
+	if !ok {
+		return "", fmt.Errorf("DATABASE_URL: cannot find a file path in %q", url)
+	}
+	return p, nil
 }
 
 // MigrateUp applies every pending migration, the application's then the
