@@ -44,7 +44,7 @@ export type Item = {
 };
 
 export type ItemCreate = {
-    description?: string;
+    description?: string | null;
     price: number;
     title: string;
 };
@@ -73,7 +73,10 @@ export type JobCounts = {
 };
 
 export type LoginForm = {
-    grant_type?: 'password';
+    /**
+     * OAuth2's grant type; empty counts as absent, as the seed takes it
+     */
+    grant_type?: 'password' | '';
     password: string;
     scope?: string;
     username: string;
@@ -271,6 +274,10 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
+     * Bad Request
+     */
+    400: Problem;
+    /**
      * Unauthorized
      */
     401: Problem;
@@ -278,6 +285,14 @@ export type LoginErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Request Entity Too Large
      */
@@ -339,6 +354,14 @@ export type LogoutErrors = {
      */
     401: Problem;
     /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;
@@ -387,6 +410,14 @@ export type PasswordRecoveryErrors = {
      * Bad Request
      */
     400: Problem;
+    /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Request Entity Too Large
      */
@@ -452,6 +483,14 @@ export type RefreshErrors = {
      */
     403: Problem;
     /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;
@@ -501,6 +540,14 @@ export type RegisterErrors = {
      */
     400: Problem;
     /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;
@@ -549,6 +596,14 @@ export type ResetPasswordErrors = {
      * Bad Request
      */
     400: Problem;
+    /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Request Entity Too Large
      */
@@ -732,6 +787,14 @@ export type CreateItemErrors = {
      */
     403: Problem;
     /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;
@@ -793,6 +856,10 @@ export type DeleteItemErrors = {
      * Not Found
      */
     404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Unprocessable Entity
      */
@@ -897,6 +964,14 @@ export type UpdateItemErrors = {
      * Not Found
      */
     404: Problem;
+    /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Request Entity Too Large
      */
@@ -1050,6 +1125,14 @@ export type UpdateMeErrors = {
      */
     403: Problem;
     /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;
@@ -1111,6 +1194,10 @@ export type DeleteUserErrors = {
      * Not Found
      */
     404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Unprocessable Entity
      */
@@ -1223,6 +1310,14 @@ export type UpdateUserErrors = {
      * Not Found
      */
     404: Problem;
+    /**
+     * Request Timeout
+     */
+    408: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Request Entity Too Large
      */
