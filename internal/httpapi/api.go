@@ -115,6 +115,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.registerJobs(api)
 	documentTransportErrors(api)
 	documentConflicts(api)
+	describeAPI(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}
@@ -156,6 +157,7 @@ func middlewares(cfg Config, log *slog.Logger, m *metrics.Metrics, tp trace.Trac
 
 func (s *server) humaConfig() huma.Config {
 	hc := huma.DefaultConfig(s.cfg.AppName, s.cfg.Version)
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No "$schema" links in bodies: responses keep the seed's exact shape.
 	hc.CreateHooks = nil
 	hc.DocsPath = ""
@@ -163,7 +165,6 @@ func (s *server) humaConfig() huma.Config {
 	if !s.cfg.DocsEnabled {
 		hc.OpenAPIPath = ""
 	}
-	hc.Info.Description = "Users, JWT authentication with refresh tokens, and items with owners."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {
 			Type: "oauth2",

@@ -26,7 +26,7 @@ type UserCreate struct {
 type Token struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
-	TokenType    string `json:"token_type" example:"bearer"`
+	TokenType    string `json:"token_type" enum:"bearer" example:"bearer"`
 	ExpiresIn    int64  `json:"expires_in" doc:"Seconds until the access token expires"`
 }
 
@@ -47,7 +47,7 @@ type RefreshRequest struct {
 // query string as the seed did (which leaks it into access logs: prefer
 // the body).
 type RefreshInput struct {
-	RefreshToken string `query:"refresh_token" doc:"Deprecated: the seed's way; send the JSON body instead"`
+	RefreshToken string `query:"refresh_token" deprecated:"true" doc:"The seed's way, kept for its clients: it leaks the token into access logs. Send the JSON body instead."`
 	Body         *RefreshRequest
 }
 
@@ -77,6 +77,8 @@ func (s *server) registerAuth(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "register", Method: http.MethodPost, Path: "/auth/register",
 		Summary: "Register a user", Tags: []string{"authentication"},
+		Description: "Creates an active account that is not a superuser and sends it a welcome email in the background. " +
+			"Email and username are unique, ignoring case (400 when taken).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct{ Body UserCreate }) (*UserOutput, error) {
 		u, err := s.Auth.Register(ctx, in.Body.Email, in.Body.Username, in.Body.Password)
@@ -88,10 +90,11 @@ func (s *server) registerAuth(api huma.API) {
 
 	loginOp := s.op(huma.Operation{
 		OperationID: "login", Method: http.MethodPost, Path: "/auth/login",
-		Summary:     "Log in (OAuth2 password flow)",
-		Description: "Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them.",
-		Tags:        []string{"authentication"},
-		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
+		Summary: "Log in (OAuth2 password flow)",
+		Description: "Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them. " +
+			"Returns an access token, sent as `Authorization: Bearer …`, and a refresh token that starts a session.",
+		Tags:   []string{"authentication"},
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	})
 	huma.Register(api, loginOp, s.login)
 	// huma documents a raw body as opaque bytes; describe the form fields
@@ -105,10 +108,11 @@ func (s *server) registerAuth(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "refresh", Method: http.MethodPost, Path: "/auth/refresh",
-		Summary:     "Exchange a refresh token for a new pair",
-		Description: "The presented refresh token stops working. Presenting it again revokes the whole session.",
-		Tags:        []string{"authentication"},
-		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+		Summary: "Exchange a refresh token for a new pair",
+		Description: "The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS " +
+			"(a retry), it gets the same new pair; later, it revokes the whole session.",
+		Tags:   []string{"authentication"},
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
 		token := in.token()
 		if token == "" {
@@ -124,6 +128,7 @@ func (s *server) registerAuth(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout",
 		Summary: "Log out: revoke the session of a refresh token", Tags: []string{"authentication"},
+		Description:   "The session's refresh tokens stop working. Access tokens already issued stay valid until they expire.",
 		DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *RefreshInput) (*struct{}, error) {
 		token := in.token()

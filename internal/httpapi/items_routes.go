@@ -71,7 +71,8 @@ func (s *server) registerItems(api huma.API) {
 	tags := []string{"items"}
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "create-item", Method: http.MethodPost, Path: "/items", Summary: "Create an item",
-		Tags: tags, Security: authenticated, DefaultStatus: http.StatusCreated,
+		Description: "Adds an item owned by the authenticated user.",
+		Tags:        tags, Security: authenticated, DefaultStatus: http.StatusCreated,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
 		it := &items.Item{Title: in.Body.Title, Description: in.Body.Description, Price: in.Body.Price, OwnerID: currentUser(ctx).ID}
@@ -87,7 +88,8 @@ func (s *server) registerItems(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "list-items", Method: http.MethodGet, Path: "/items", Summary: "List items, by id",
-		Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of everyone's items, ordered by id.",
+		Tags:        tags, Errors: []int{http.StatusUnprocessableEntity},
 		Responses: jsonResponse[[]Item](api, "ListItemsResponse"),
 	}), func(ctx context.Context, in *Page) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
@@ -110,7 +112,8 @@ func (s *server) registerItems(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "get-item", Method: http.MethodGet, Path: "/items/{item_id}", Summary: "An item",
-		Tags: tags, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
+		Description: "One item by its id.",
+		Tags:        tags, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 		Responses: jsonResponse[Item](api, "Item"),
 	}), func(ctx context.Context, in *ItemIDInput) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
@@ -137,6 +140,8 @@ func (s *server) registerItems(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-item", Method: http.MethodPut, Path: "/items/{item_id}",
 		Summary: "Change an item (owner or superuser); omitted fields stay", Tags: tags, Security: authenticated,
+		Description: "Changes the fields the body names; the others stay as they are. " +
+			"`description: null` clears the description; `title` and `price` cannot be null.",
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *struct {
 		ItemIDInput
@@ -166,6 +171,7 @@ func (s *server) registerItems(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "delete-item", Method: http.MethodDelete, Path: "/items/{item_id}",
 		Summary: "Delete an item (owner or superuser)", Tags: tags, Security: authenticated,
+		Description:   "Deletes the item for good.",
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *ItemIDInput) (*struct{}, error) {

@@ -33,11 +33,14 @@ type ResetPasswordRequest struct {
 	NewPassword string   `json:"new_password" minLength:"8" maxLength:"100" example:"correct horse battery"`
 }
 
-// MessageOutput is a one-line answer.
+// Message is a one-line answer.
+type Message struct {
+	Message string `json:"message"`
+}
+
+// MessageOutput wraps Message.
 type MessageOutput struct {
-	Body struct {
-		Message string `json:"message"`
-	}
+	Body Message
 }
 
 func messageOutput(msg string) *MessageOutput {
@@ -46,12 +49,15 @@ func messageOutput(msg string) *MessageOutput {
 	return out
 }
 
-// JobCountsOutput is the queue at a glance.
+// JobCounts is the queue at a glance.
+type JobCounts struct {
+	Counts []jobs.Count `json:"counts" doc:"Jobs by state and kind"`
+	Total  int64        `json:"total" doc:"All jobs in the queue"`
+}
+
+// JobCountsOutput wraps JobCounts.
 type JobCountsOutput struct {
-	Body struct {
-		Counts []jobs.Count `json:"counts" doc:"Jobs by state and kind"`
-		Total  int64        `json:"total"`
-	}
+	Body JobCounts
 }
 
 const msgRecoverySent = "If an account has this email, a password-reset message is on its way"
@@ -94,7 +100,8 @@ func (s *server) registerJobs(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "admin-jobs", Method: http.MethodGet, Path: "/admin/jobs",
 		Summary: "Background jobs by state and kind (superuser)", Tags: []string{"admin"},
-		Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+		Description: "How many jobs of each kind (welcome and password-reset emails, clean-ups) are in each state.",
+		Security:    authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
 	}), func(ctx context.Context, _ *struct{}) (*JobCountsOutput, error) {
 		if !currentUser(ctx).IsSuperuser {
 			return nil, huma.Error403Forbidden(msgForbidden)

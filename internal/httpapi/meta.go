@@ -9,31 +9,40 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// RootOutput points a visitor to the docs and the health check.
+// Welcome points a visitor to the docs and the health check.
+type Welcome struct {
+	Message string `json:"message" example:"Welcome to My API"`
+	Docs    string `json:"docs" example:"/docs" doc:"Path of the interactive documentation"`
+	Health  string `json:"health" example:"/health" doc:"Path of the health check"`
+}
+
+// RootOutput wraps Welcome.
 type RootOutput struct {
-	Body struct {
-		Message string `json:"message" example:"Welcome to My API"`
-		Docs    string `json:"docs" example:"/docs"`
-		Health  string `json:"health" example:"/health"`
-	}
+	Body Welcome
 }
 
-// HealthOutput is the seed's health body.
+// Health is the seed's health body.
+type Health struct {
+	Status      string `json:"status" enum:"ok" example:"ok"`
+	App         string `json:"app" example:"My API" doc:"The APP_NAME setting"`
+	Version     string `json:"version" example:"1.0.0" doc:"The APP_VERSION setting"`
+	Environment string `json:"environment" example:"production" doc:"The ENVIRONMENT setting"`
+}
+
+// HealthOutput wraps Health.
 type HealthOutput struct {
-	Body struct {
-		Status      string `json:"status" example:"ok"`
-		App         string `json:"app" example:"My API"`
-		Version     string `json:"version" example:"1.0.0"`
-		Environment string `json:"environment" example:"production"`
-	}
+	Body Health
 }
 
-// ProbeOutput answers liveness and readiness probes.
+// Probe answers liveness and readiness probes.
+type Probe struct {
+	Status string            `json:"status" enum:"ok" example:"ok"`
+	Checks map[string]string `json:"checks,omitempty" doc:"Each dependency and its state (readiness only)"`
+}
+
+// ProbeOutput wraps Probe.
 type ProbeOutput struct {
-	Body struct {
-		Status string            `json:"status" example:"ok"`
-		Checks map[string]string `json:"checks,omitempty" doc:"Each dependency and its state"`
-	}
+	Body Probe
 }
 
 // readyTimeout bounds each readiness check: a probe must answer quickly
@@ -43,6 +52,7 @@ const readyTimeout = 2 * time.Second
 func (s *server) registerMeta(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "root", Method: http.MethodGet, Path: "/", Summary: "Welcome", Tags: []string{"meta"},
+		Description: "Points to the interactive documentation and to the health check.",
 	}, func(context.Context, *struct{}) (*RootOutput, error) {
 		out := &RootOutput{}
 		out.Body.Message = "Welcome to " + s.cfg.AppName
@@ -53,6 +63,8 @@ func (s *server) registerMeta(api huma.API) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "health", Method: http.MethodGet, Path: "/health", Summary: "Health check", Tags: []string{"health"},
+		Description: "The seed's health check: 200 with the app's name, version and environment while the process runs. " +
+			"Probes should prefer `/health/live` and `/health/ready`.",
 	}, func(context.Context, *struct{}) (*HealthOutput, error) {
 		out := &HealthOutput{}
 		out.Body.Status = "ok"
@@ -65,6 +77,7 @@ func (s *server) registerMeta(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "health-live", Method: http.MethodGet, Path: "/health/live",
 		Summary: "Liveness: the process answers", Tags: []string{"health"},
+		Description: "200 while the process answers. It asks no dependency, so a slow database never gets a healthy process restarted.",
 	}, func(context.Context, *struct{}) (*ProbeOutput, error) {
 		out := &ProbeOutput{}
 		out.Body.Status = "ok"
@@ -74,6 +87,8 @@ func (s *server) registerMeta(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "health-ready", Method: http.MethodGet, Path: "/health/ready",
 		Summary: "Readiness: every dependency answers", Tags: []string{"health"},
+		Description: "200 when every dependency (the database, and Redis when configured) answers within 2 seconds; " +
+			"503 naming those that do not, and while the server drains before it stops.",
 		Errors: []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*ProbeOutput, error) {
 		out := &ProbeOutput{}

@@ -12,8 +12,9 @@ import (
 // the server's shared layers give, so that the document lists every status
 // a client can meet: 400 (malformed or incomplete body), 408 (a body that
 // arrives too slowly), 413 (body over MAX_BODY_BYTES) and 415 (wrong
-// Content-Type) where there is a request body, and 429 where a rate limit
-// applies. Each reuses the operation's own error schema.
+// Content-Type) where there is a request body, 429 where a rate limit
+// applies, and 503 (the database is unreachable) wherever a 500 is
+// documented. Each reuses the operation's own error schema.
 func documentTransportErrors(api huma.API) {
 	for path, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
@@ -26,6 +27,9 @@ func documentTransportErrors(api huma.API) {
 			}
 			if !unlimited(strings.TrimSuffix(path, "/")) {
 				codes = append(codes, http.StatusTooManyRequests)
+			}
+			if op.Responses["500"] != nil {
+				codes = append(codes, http.StatusServiceUnavailable)
 			}
 			addErrorResponses(op, codes)
 		}

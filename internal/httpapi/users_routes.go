@@ -77,15 +77,19 @@ func (s *server) registerUsers(api huma.API) {
 	tags := []string{"users"}
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Summary: "The current user",
-		Tags: tags, Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+		Description: "The account the access token belongs to.",
+		Tags:        tags, Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
 	}), func(ctx context.Context, _ *struct{}) (*UserOutput, error) {
 		return userOutput(currentUser(ctx)), nil
 	})
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-me", Method: http.MethodPut, Path: "/users/me", Summary: "Change the current user's email or username",
-		Description: "Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); the old address is told, and pending reset tokens stop working.",
-		Tags:        tags, Security: authenticated,
+		Description: "Changes the fields the body names; the others stay as they are. Neither may be null. " +
+			"Email and username stay unique, ignoring case (400 when taken). " +
+			"Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); " +
+			"the old address is told, and pending reset tokens stop working.",
+		Tags: tags, Security: authenticated,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}), func(ctx context.Context, in *struct {
 		Body    UserUpdateMe
@@ -108,7 +112,8 @@ func (s *server) registerUsers(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Summary: "List users (superuser)",
-		Tags: tags, Security: authenticated,
+		Description: "A page of accounts, ordered by id.",
+		Tags:        tags, Security: authenticated,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *Page) (*UserListOutput, error) {
 		if !currentUser(ctx).IsSuperuser {
@@ -127,7 +132,8 @@ func (s *server) registerUsers(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "get-user", Method: http.MethodGet, Path: "/users/{user_id}", Summary: "A user (self or superuser)",
-		Tags: tags, Security: authenticated,
+		Description: "One account by its id.",
+		Tags:        tags, Security: authenticated,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
 		me := currentUser(ctx)
@@ -143,9 +149,11 @@ func (s *server) registerUsers(api huma.API) {
 
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{user_id}",
-		Summary:     "Change a user (superuser): activate, deactivate, promote, rename",
-		Description: "A superuser cannot deactivate or demote itself, nor the last active superuser. Changing the email needs the acting superuser's current_password or a recent login.",
-		Tags:        tags, Security: authenticated,
+		Summary: "Change a user (superuser): activate, deactivate, promote, rename",
+		Description: "Changes the fields the body names; the others stay as they are, and none may be null. " +
+			"Deactivating a user ends all their sessions. A superuser cannot deactivate or demote itself, nor the last active superuser. " +
+			"Changing the email needs the acting superuser's `current_password` or a recent login.",
+		Tags: tags, Security: authenticated,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}), func(ctx context.Context, in *struct {
 		UserIDInput
@@ -184,6 +192,7 @@ func (s *server) registerUsers(api huma.API) {
 	huma.Register(api, s.op(huma.Operation{
 		OperationID: "delete-user", Method: http.MethodDelete, Path: "/users/{user_id}",
 		Summary: "Delete a user and their items (superuser)", Tags: tags, Security: authenticated,
+		Description:   "Deletes the account with its items and sessions. A superuser cannot delete itself.",
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}), func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
