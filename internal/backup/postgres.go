@@ -137,6 +137,7 @@ func (e *pgEngine) run(ctx context.Context, name string, args ...string) ([]byte
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	defer holdThread()()
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
 	}
@@ -410,6 +411,7 @@ func (e *pgEngine) restoreInto(ctx context.Context, conn *pgx.Conn, path string,
 	}
 	var dumpErr, psqlErr bytes.Buffer
 	dump.Stderr, psql.Stderr = &dumpErr, &psqlErr
+	defer holdThread()()
 	psql.Stdout = io.Discard
 	script, err := dump.StdoutPipe()
 	if err != nil {
