@@ -48,6 +48,20 @@ func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash stri
 	return true, nil
 }
 
+// CheckResetToken implements auth.ResetStore.
+func (db *DB) CheckResetToken(ctx context.Context, tokenHash string, now time.Time) error {
+	var live bool
+	if err := db.pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM password_reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)`,
+		tokenHash, now).Scan(&live); err != nil {
+		return fmt.Errorf("check reset token: %w", err)
+	}
+	if !live {
+		return auth.ErrResetTokenInvalid
+	}
+	return nil
+}
+
 // ResetPassword implements auth.ResetStore.
 func (db *DB) ResetPassword(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error) {
 	tx, err := db.pool.Begin(ctx)

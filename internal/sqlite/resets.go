@@ -40,6 +40,20 @@ func (db *DB) CreateResetToken(ctx context.Context, userID int64, tokenHash stri
 	return true, nil
 }
 
+// CheckResetToken implements auth.ResetStore.
+func (db *DB) CheckResetToken(ctx context.Context, tokenHash string, now time.Time) error {
+	var live bool
+	if err := db.read.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM password_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)`,
+		tokenHash, now.UTC()).Scan(&live); err != nil {
+		return fmt.Errorf("check reset token: %w", err)
+	}
+	if !live {
+		return auth.ErrResetTokenInvalid
+	}
+	return nil
+}
+
 // ResetPassword implements auth.ResetStore.
 func (db *DB) ResetPassword(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error) {
 	now = now.UTC()
