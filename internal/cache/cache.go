@@ -42,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -117,45 +116,23 @@ func New(store Store, opts Options) *Cache {
 	return &Cache{store: store, ttl: opts.TTL, maxBody: opts.MaxBodyBytes, onResult: opts.OnResult}
 }
 
-// TTL is how long a response stays fresh.
-func (c *Cache) TTL() time.Duration { return c.ttl }
-
-// Generation names.
-const genList = "list"
-
-func genItem(id int64) string { return "item:" + strconv.FormatInt(id, 10) }
-
-// Item returns the response for GET /items/{id}: from the cache (hit
-// true), or from load, which is then cached. load's errors (such as "not
-// found") are returned as they are and not cached.
-func (c *Cache) Item(ctx context.Context, id int64, load Loader) (body []byte, hit bool, err error) {
-	g := genItem(id)
-	return c.get(ctx, Key{Entry: g, Gens: []string{Epoch, g}}, load)
+// Lookup returns the response named entry that depends on the generations
+// deps (besides Epoch): from the cache (hit true), or from load, which is
+// then cached. load's errors (such as "not found") are returned as they are
+// and not cached. The HTTP layer derives entry and deps from what each
+// cached route declares.
+func (c *Cache) Lookup(ctx context.Context, entry string, deps []string, load Loader) (body []byte, hit bool, err error) {
+	gens := make([]string, 0, len(deps)+1)
+	gens = append(gens, Epoch)
+	return c.get(ctx, Key{Entry: entry, Gens: append(gens, deps...)}, load)
 }
 
-// List returns the response for GET /items?skip&limit, like Item.
-func (c *Cache) List(ctx context.Context, skip, limit int64, load Loader) (body []byte, hit bool, err error) {
-	entry := "list:" + strconv.FormatInt(skip, 10) + ":" + strconv.FormatInt(limit, 10)
-	return c.get(ctx, Key{Entry: entry, Gens: []string{Epoch, genList}}, load)
-}
-
-// ItemCreated invalidates what a new item changes: every page of the list.
-// Call it after the database write, before responding.
-func (c *Cache) ItemCreated(ctx context.Context) {
-	c.bump(ctx, genList)
-}
-
-// ItemChanged invalidates what an update or deletion of item id changes:
-// the item and every page of the list. Call it after the database write
-// (also when the write failed: it may have committed), before responding.
-func (c *Cache) ItemChanged(ctx context.Context, id int64) {
-	c.bump(ctx, genList, genItem(id))
-}
-
-// InvalidateAll invalidates every cached response, e.g. after a user and
-// all their items were deleted.
-func (c *Cache) InvalidateAll(ctx context.Context) {
-	c.bump(ctx, Epoch)
+// Invalidate bumps the generations gens, so that every response that
+// depends on one of them is read again (Epoch: every response). Call it
+// after a database write (also when the write failed: it may have
+// committed), before responding.
+func (c *Cache) Invalidate(ctx context.Context, gens ...string) {
+	c.bump(ctx, gens...)
 }
 
 // Stats returns the counters.

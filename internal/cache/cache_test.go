@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,7 @@ func forEachCache(t *testing.T, fn func(t *testing.T, c *cache.Cache, res *resul
 
 func item(t *testing.T, c *cache.Cache, id int64, l *loader) (string, bool) {
 	t.Helper()
-	b, hit, err := c.Item(context.Background(), id, l.load)
+	b, hit, err := getItem(context.Background(), c, id, l.load)
 	if err != nil {
 		t.Fatalf("Item(%d): %v", id, err)
 	}
@@ -82,7 +83,7 @@ func item(t *testing.T, c *cache.Cache, id int64, l *loader) (string, bool) {
 
 func list(t *testing.T, c *cache.Cache, skip, limit int64, l *loader) (string, bool) {
 	t.Helper()
-	b, hit, err := c.List(context.Background(), skip, limit, l.load)
+	b, hit, err := getList(context.Background(), c, skip, limit, l.load)
 	if err != nil {
 		t.Fatalf("List(%d, %d): %v", skip, limit, err)
 	}
@@ -128,9 +129,9 @@ func TestCacheInvalidation(t *testing.T) {
 		otherItem bool // item 2 must be reloaded
 		listFresh bool
 	}{
-		{"create", func(c *cache.Cache) { c.ItemCreated(context.Background()) }, false, false, true},
-		{"update or delete", func(c *cache.Cache) { c.ItemChanged(context.Background(), 1) }, true, false, true},
-		{"everything", func(c *cache.Cache) { c.InvalidateAll(context.Background()) }, true, true, true},
+		{"create", func(c *cache.Cache) { c.Invalidate(context.Background(), "list") }, false, false, true},
+		{"update or delete", func(c *cache.Cache) { c.Invalidate(context.Background(), "list", "item:1") }, true, false, true},
+		{"everything", func(c *cache.Cache) { c.Invalidate(context.Background(), cache.Epoch) }, true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +170,7 @@ func TestCacheDoesNotCacheErrors(t *testing.T) {
 	forEachCache(t, func(t *testing.T, c *cache.Cache, _ *results) {
 		l := &loader{err: errNotFound}
 		for i := 0; i < 2; i++ {
-			if _, _, err := c.Item(context.Background(), 5, l.load); !errors.Is(err, errNotFound) {
+			if _, _, err := getItem(context.Background(), c, 5, l.load); !errors.Is(err, errNotFound) {
 				t.Fatalf("err = %v, want the loader's", err)
 			}
 		}
@@ -190,7 +191,7 @@ func TestCacheConcurrentMissesLoadOnce(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				b, _, err := c.Item(context.Background(), 7, l.load)
+				b, _, err := getItem(context.Background(), c, 7, l.load)
 				if err == nil && string(b) != "shared" {
 					err = fmt.Errorf("body %q", b)
 				}
@@ -224,11 +225,11 @@ func TestCacheReaderAfterWriteDoesNotJoinOlderRead(t *testing.T) {
 		}
 		done := make(chan string)
 		go func() {
-			b, _, _ := c.Item(context.Background(), 9, slowOld)
+			b, _, _ := getItem(context.Background(), c, 9, slowOld)
 			done <- string(b)
 		}()
 		<-started
-		c.ItemChanged(context.Background(), 9) // the write returns
+		c.Invalidate(context.Background(), "list", "item:9") // the write returns
 		fresh := &loader{body: "new"}
 		if got, hit := item(t, c, 9, fresh); got != "new" || hit {
 			t.Fatalf("reader after the write got %q (hit %v), want a fresh read", got, hit)
@@ -249,9 +250,9 @@ func TestCacheNilIsValid(t *testing.T) {
 			t.Fatalf("nil cache: %q hit %v", got, hit)
 		}
 	}
-	c.ItemCreated(context.Background())
-	c.ItemChanged(context.Background(), 1)
-	c.InvalidateAll(context.Background())
+	c.Invalidate(context.Background(), "list")
+	c.Invalidate(context.Background(), "list", "item:1")
+	c.Invalidate(context.Background(), cache.Epoch)
 	if l.calls.Load() != 2 || c.Stats() != (cache.Stats{}) {
 		t.Fatal("a nil cache must call the loader every time")
 	}
@@ -274,7 +275,7 @@ func TestCacheLoaderPanicReachesTheCaller(t *testing.T) {
 			t.Fatalf("recovered %v, want the loader's panic", v)
 		}
 	}()
-	_, _, _ = c.Item(context.Background(), 1, func(context.Context) ([]byte, error) { panic("kaboom") })
+	_, _, _ = getItem(context.Background(), c, 1, func(context.Context) ([]byte, error) { panic("kaboom") })
 }
 
 // failingStore fails every call.
@@ -306,7 +307,7 @@ func TestCacheBypassesAFailingStore(t *testing.T) {
 			t.Fatalf("got %q hit %v", got, hit)
 		}
 	}
-	c.ItemChanged(context.Background(), 1) // must not panic or block
+	c.Invalidate(context.Background(), "list", "item:1") // must not panic or block
 	if res.get(cache.ResultBypass) != 3 || res.get(cache.ResultError) != 4 || res.get(cache.ResultHit) != 0 {
 		t.Fatalf("results %v", res.n)
 	}
@@ -358,7 +359,7 @@ func TestRedisStoreNoStaleEntryAfterOutage(t *testing.T) {
 	if breaker.Up() || a.Ready() {
 		t.Fatal("the outage went unnoticed")
 	}
-	ca.ItemChanged(context.Background(), 1) // the write's invalidation is lost
+	ca.Invalidate(context.Background(), "list", "item:1") // the write's invalidation is lost
 	if st := ca.Stats(); st.Errors == 0 || st.Bypasses == 0 {
 		t.Fatalf("stats %+v: the outage was not counted", st)
 	}
@@ -418,7 +419,7 @@ func BenchmarkCacheItemHit(b *testing.B) {
 	run := func(b *testing.B, s cache.Store) {
 		c := cache.New(s, cache.Options{})
 		ctx := context.Background()
-		if _, _, err := c.Item(ctx, 1, load); err != nil {
+		if _, _, err := getItem(ctx, c, 1, load); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
@@ -426,7 +427,7 @@ func BenchmarkCacheItemHit(b *testing.B) {
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, hit, err := c.Item(ctx, 1, load); err != nil || !hit {
+				if _, hit, err := getItem(ctx, c, 1, load); err != nil || !hit {
 					b.Fatalf("hit %v err %v", hit, err)
 				}
 			}
@@ -452,7 +453,7 @@ func TestRedisStoreKeysExpire(t *testing.T) {
 	waitReady(t, s)
 	c := cache.New(s, cache.Options{TTL: 5 * time.Minute})
 	ctx := context.Background()
-	if _, _, err := c.Item(ctx, 404, (&loader{err: errNotFound}).load); !errors.Is(err, errNotFound) {
+	if _, _, err := getItem(ctx, c, 404, (&loader{err: errNotFound}).load); !errors.Is(err, errNotFound) {
 		t.Fatal(err)
 	}
 	item(t, c, 1, &loader{body: "x"})
@@ -478,4 +479,15 @@ func TestRedisStoreKeysExpire(t *testing.T) {
 			t.Errorf("%s expires in %v, want %v..10m", strings.TrimPrefix(key, prefix), ttl, least)
 		}
 	}
+}
+
+// getItem looks item id up the way GET /items/{id} does.
+func getItem(ctx context.Context, c *cache.Cache, id int64, load cache.Loader) ([]byte, bool, error) {
+	g := "item:" + strconv.FormatInt(id, 10)
+	return c.Lookup(ctx, g, []string{g}, load)
+}
+
+// getList looks a page of the list up the way GET /items does.
+func getList(ctx context.Context, c *cache.Cache, skip, limit int64, load cache.Loader) ([]byte, bool, error) {
+	return c.Lookup(ctx, "list:"+strconv.FormatInt(skip, 10)+":"+strconv.FormatInt(limit, 10), []string{"list"}, load)
 }

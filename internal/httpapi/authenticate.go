@@ -24,11 +24,12 @@ func currentUser(ctx context.Context) *users.User {
 
 // authenticate runs before every operation: for one whose access rule
 // needs a user, it resolves the bearer token to an active user or answers
-// 401/403. It also lets the rule read the path parameter it names.
+// 401/403. It also lets the rule and the cache dependencies read the path
+// parameters they name.
 func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		d, _ := declarationOf(ctx.Operation())
-		if d.rule.Param() != "" {
+		if d.needsParams() {
 			ctx = huma.WithValue(ctx, pathParamsKey{}, ctx.Param)
 		}
 		if !d.rule.NeedsUser() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -77,15 +78,11 @@ func (s *server) registerItems(api huma.API) {
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, access.AnyUser(), access.General, func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
 		it := &items.Item{Title: in.Body.Title, Description: in.Body.Description, Price: in.Body.Price, OwnerID: currentUser(ctx).ID}
-		err := s.Items.CreateItem(ctx, it)
-		// Invalidate before answering, even after an error: the insert may
-		// have committed.
-		s.Cache.ItemCreated(ctx)
-		if err != nil {
+		if err := s.Items.CreateItem(ctx, it); err != nil {
 			return nil, err
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
-	})
+	}, invalidates{depItemList})
 
 	register(s, api, huma.Operation{
 		OperationID: "list-items", Method: http.MethodGet, Path: "/items", Summary: "List items, by id",
@@ -104,12 +101,13 @@ func (s *server) registerItems(api huma.API) {
 			}
 			return encodeJSON(out)
 		}
-		body, hit, err := s.Cache.List(ctx, in.Skip, in.Limit, load)
+		entry := "list:" + strconv.FormatInt(in.Skip, 10) + ":" + strconv.FormatInt(in.Limit, 10)
+		body, hit, err := s.cached(ctx, entry, load)
 		if err != nil {
 			return nil, s.cacheHeader(err)
 		}
 		return s.cachedJSON(body, hit), nil
-	})
+	}, cachedBy{depItemList})
 
 	register(s, api, huma.Operation{
 		OperationID: "get-item", Method: http.MethodGet, Path: "/items/{item_id}", Summary: "An item",
@@ -126,12 +124,12 @@ func (s *server) registerItems(api huma.API) {
 		}
 		// A 404 is not cached: the next request asks the database again,
 		// so an id that starts to exist is found at once.
-		body, hit, err := s.Cache.Item(ctx, in.ItemID, load)
+		body, hit, err := s.cached(ctx, "item:"+strconv.FormatInt(in.ItemID, 10), load)
 		if err != nil {
 			return nil, s.cacheHeader(err)
 		}
 		return s.cachedJSON(body, hit), nil
-	})
+	}, cachedBy{depItem("item_id")})
 	for _, path := range []string{"/items", "/items/{item_id}"} {
 		if h := api.OpenAPI().Paths[path].Get.Responses["200"].Headers["X-Cache"]; h != nil {
 			h.Description = xCacheDoc
@@ -152,12 +150,11 @@ func (s *server) registerItems(api huma.API) {
 			SetDescription: in.Body.Description != nil || explicitNulls(in.RawBody)["description"],
 		}
 		it, err := s.Items.UpdateItem(ctx, in.ItemID, upd)
-		s.Cache.ItemChanged(ctx, in.ItemID)
 		if err != nil {
 			return nil, err
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
-	})
+	}, invalidates{depItem("item_id"), depItemList})
 
 	register(s, api, huma.Operation{
 		OperationID: "delete-item", Method: http.MethodDelete, Path: "/items/{item_id}",
@@ -166,13 +163,8 @@ func (s *server) registerItems(api huma.API) {
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, owner, access.General, func(ctx context.Context, in *ItemIDInput) (*struct{}, error) {
-		err := s.Items.DeleteItem(ctx, in.ItemID)
-		s.Cache.ItemChanged(ctx, in.ItemID)
-		if err != nil {
-			return nil, err
-		}
-		return nil, nil
-	})
+		return nil, s.Items.DeleteItem(ctx, in.ItemID)
+	}, invalidates{depItem("item_id"), depItemList})
 }
 
 // itemOwner is the owner of item id, for the owner rule.

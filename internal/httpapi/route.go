@@ -21,6 +21,8 @@ type declaration struct {
 	// errors answer domain errors this operation answers differently from
 	// errorTable.
 	errors []errorRule
+	// cachedBy and invalidates are the operation's cache dependencies.
+	cachedBy, invalidates []cacheDep
 }
 
 // metaDeclaration is the key of an operation's declaration in
@@ -36,9 +38,10 @@ func declarationOf(op *huma.Operation) (declaration, bool) {
 // is limited (class): authenticate and limit enforce them before the
 // handler, the rule again after huma has parsed the input (so a malformed
 // request is a 422 before it is a 403, as in the seed), and httpError
-// answers the handler's errors from errorTable and the overrides.
+// answers the handler's errors from errorTable and the overrides. opts
+// declare those overrides and the operation's cache dependencies.
 func register[I, O any](s *server, api huma.API, op huma.Operation, rule access.Rule, class access.Class,
-	h func(context.Context, *I) (*O, error), overrides ...errorRule,
+	h func(context.Context, *I) (*O, error), opts ...option,
 ) {
 	if !rule.Valid() || !class.Valid() {
 		panic(fmt.Sprintf("httpapi: operation %s declares no valid access rule or rate class", op.OperationID))
@@ -52,7 +55,11 @@ func register[I, O any](s *server, api huma.API, op huma.Operation, rule access.
 	if op.Metadata == nil {
 		op.Metadata = map[string]any{}
 	}
-	op.Metadata[metaDeclaration] = declaration{rule: rule, class: class, errors: overrides}
+	d := declaration{rule: rule, class: class}
+	for _, o := range opts {
+		o.apply(&d)
+	}
+	op.Metadata[metaDeclaration] = d
 	if op.Extensions == nil {
 		op.Extensions = map[string]any{}
 	}
@@ -61,11 +68,17 @@ func register[I, O any](s *server, api huma.API, op huma.Operation, rule access.
 	op.Description += "\n\nWho may call: " + rule.String() + "."
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		if err := s.admit(ctx, rule); err != nil {
-			return nil, s.httpError(ctx, err, overrides)
+			return nil, s.httpError(ctx, err, d.errors)
+		}
+		if d.cachedBy != nil && s.Cache != nil {
+			ctx = context.WithValue(ctx, cacheGensKey{}, cacheGens(ctx, d.cachedBy))
 		}
 		out, err := h(ctx, in)
+		if d.invalidates != nil && s.Cache != nil {
+			s.Cache.Invalidate(ctx, cacheGens(ctx, d.invalidates)...)
+		}
 		if err != nil {
-			return nil, s.httpError(ctx, err, overrides)
+			return nil, s.httpError(ctx, err, d.errors)
 		}
 		return out, nil
 	})

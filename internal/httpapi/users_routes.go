@@ -177,15 +177,8 @@ func (s *server) registerUsers(api huma.API) {
 		if currentUser(ctx).ID == in.UserID {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
-		err := s.Users.DeleteUser(ctx, in.UserID)
-		// Their items went with them: whatever the outcome (the delete may
-		// have committed before an error), cached copies must go too.
-		s.Cache.InvalidateAll(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return nil, nil
-	})
+		return nil, s.Users.DeleteUser(ctx, in.UserID)
+	}, invalidates{depEverything}) // their items go with them
 }
 
 // updateMeInput is the input of PUT /users/me.
