@@ -118,7 +118,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	}
 
 	m := metrics.New(cfg.AppVersion, commit)
-	if err := registerPoolMetrics(db, m); err != nil {
+	if err := registerEngineMetrics(db, m); err != nil {
 		return err
 	}
 	queue, err := newQueue(cfg, db, authSvc, log, cfg.JobsWorkers)
