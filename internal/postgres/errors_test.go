@@ -33,8 +33,8 @@ func TestClassify(t *testing.T) {
 	} {
 		got := classify(c.err)
 		for _, kind := range []error{sqldb.ErrUnavailable, sqldb.ErrBadValue, sqldb.ErrConflict} {
-			if errors.Is(got, kind) != (kind == c.want) {
-				t.Errorf("%s: errors.Is(classify(%v), %v) = %v", c.name, c.err, kind, !(kind == c.want))
+			if want := errors.Is(c.want, kind); errors.Is(got, kind) != want {
+				t.Errorf("%s: errors.Is(classify(%v), %v) = %v", c.name, c.err, kind, !want)
 			}
 		}
 		if name, _ := sqldb.UniqueViolation(got); name != c.unique {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"myapi/internal/sqldb"
 )
@@ -63,7 +64,7 @@ func (t tx) Commit(context.Context) error { return classify(t.tx.Commit()) }
 
 // Rollback implements sqldb.Tx.
 func (t tx) Rollback(context.Context) error {
-	if err := t.tx.Rollback(); err != sql.ErrTxDone {
+	if err := t.tx.Rollback(); !errors.Is(err, sql.ErrTxDone) {
 		return classify(err)
 	}
 	return nil

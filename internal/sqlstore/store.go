@@ -40,9 +40,9 @@ type Engine interface {
 type LockMode int
 
 const (
-	// LockUpdate: the rows will be changed or deleted.
+	// LockUpdate is for rows that will be changed or deleted.
 	LockUpdate LockMode = iota
-	// LockNoKeyUpdate: the rows will be changed but not their keys, so
+	// LockNoKeyUpdate is for rows that will be changed but not their keys, so
 	// rows that merely reference them need not wait.
 	LockNoKeyUpdate
 )
