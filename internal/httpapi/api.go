@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -87,8 +88,12 @@ type server struct {
 	cfg Config
 }
 
-// New returns the whole API as one http.Handler.
-func New(cfg Config, deps Deps) http.Handler {
+// New returns the whole API as one http.Handler, or an error naming the
+// parts deps lacks.
+func New(cfg Config, deps Deps) (http.Handler, error) {
+	if err := deps.check(); err != nil {
+		return nil, fmt.Errorf("http api: %w", err)
+	}
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
@@ -119,7 +124,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
 	}
-	return r
+	return r, nil
 }
 
 // middlewares wrap every request, outermost first. The panic handler sits
