@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"myapi/internal/sqldb"
 	"myapi/internal/users"
 )
 
@@ -97,7 +98,7 @@ func (s *Service) ResetPassword(ctx context.Context, resets ResetStore, token, n
 // that Register creates (see users.Store.CreateUser): the user is stored
 // only if the hook succeeds. The job queue enqueues the welcome email
 // with it. Set it before serving; nil removes it.
-func (s *Service) OnRegister(hook func(ctx context.Context, tx any, u *users.User) error) {
+func (s *Service) OnRegister(hook func(ctx context.Context, tx sqldb.Tx, u *users.User) error) {
 	s.onRegister = hook
 }
 

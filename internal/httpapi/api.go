@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -86,8 +87,12 @@ type server struct {
 	cfg Config
 }
 
-// New returns the whole API as one http.Handler.
-func New(cfg Config, deps Deps) http.Handler {
+// New returns the whole API as one http.Handler, or an error naming the
+// parts deps lacks.
+func New(cfg Config, deps Deps) (http.Handler, error) {
+	if err := deps.check(); err != nil {
+		return nil, fmt.Errorf("http api: %w", err)
+	}
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
@@ -114,7 +119,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	documentTransportErrors(api)
 	documentConflicts(api)
 	describeAPI(api)
-	return r
+	return r, nil
 }
 
 // plainRoutes are the routes served outside huma. huma serves the OpenAPI
