@@ -116,36 +116,23 @@ func (r Rule) Check(ctx context.Context, c *Caller, id int64) error {
 	return ErrForbidden
 }
 
-// Name is the rule's short name, as the OpenAPI extension x-access gives it.
-func (r Rule) Name() string {
-	switch r.kind {
-	case kindAnyone:
-		return "anyone"
-	case kindAnyUser:
-		return "any-user"
-	case kindOwnerOrSuperuser:
-		return "owner-or-superuser"
-	case kindSelfOrSuperuser:
-		return "self-or-superuser"
-	case kindSuperuser:
-		return "superuser"
-	}
-	return ""
+// kindNames are each kind's short name (the OpenAPI extension x-access)
+// and its wording in the documentation.
+var kindNames = map[kind]struct{ name, who string }{
+	kindAnyone:           {"anyone", "anyone; no access token needed"},
+	kindAnyUser:          {"any-user", "any active user"},
+	kindOwnerOrSuperuser: {"owner-or-superuser", "the owner of the resource, or a superuser"},
+	kindSelfOrSuperuser:  {"self-or-superuser", "the user themselves, or a superuser"},
+	kindSuperuser:        {"superuser", "superusers only"},
 }
+
+// Name is the rule's short name, as the OpenAPI extension x-access gives it.
+func (r Rule) Name() string { return kindNames[r.kind].name }
 
 // String says who may call, for the operation's documentation.
 func (r Rule) String() string {
-	switch r.kind {
-	case kindAnyone:
-		return "anyone; no access token needed"
-	case kindAnyUser:
-		return "any active user"
-	case kindOwnerOrSuperuser:
-		return "the owner of the resource, or a superuser"
-	case kindSelfOrSuperuser:
-		return "the user themselves, or a superuser"
-	case kindSuperuser:
-		return "superusers only"
+	if k, ok := kindNames[r.kind]; ok {
+		return k.who
 	}
 	return "undeclared"
 }

@@ -1,13 +1,12 @@
-// Package items holds the item type, its ownership rule and the storage
-// contract that every database engine implements.
+// Package items holds the item type and the storage contract that every
+// database engine implements. Who may change an item is declared by its
+// routes (access.OwnerOrSuperuser).
 package items
 
 import (
 	"context"
 	"errors"
 	"time"
-
-	"myapi/internal/users"
 )
 
 // ErrNotFound is returned when no item has the requested id.
@@ -47,10 +46,4 @@ type Store interface {
 	UpdateItem(ctx context.Context, id int64, upd Update) (*Item, error)
 	// DeleteItem removes the item; ErrNotFound if it did not exist.
 	DeleteItem(ctx context.Context, id int64) error
-}
-
-// CanModify reports whether u may change or delete it: its owner or a
-// superuser.
-func CanModify(u *users.User, it *Item) bool {
-	return u.IsSuperuser || u.ID == it.OwnerID
 }
