@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/go-chi/cors"
 	"go.opentelemetry.io/otel/trace"
 
+	"myapi/internal/access"
 	"myapi/internal/auth"
 	"myapi/internal/cache"
 	"myapi/internal/errtrack"
@@ -24,7 +24,6 @@ import (
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
-	"myapi/internal/storage"
 	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
@@ -98,20 +97,19 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 
 	r := chi.NewMux()
 	r.Use(middlewares(cfg, deps.Log, deps.Metrics, deps.Tracer, deps.ErrTrack)...)
-	r.Use(parseBearer(deps.Auth), rateLimits(deps.Limiter))
-	if deps.Metrics != nil && !cfg.HideMetrics {
-		r.Handle("/metrics", deps.Metrics.Handler())
-	}
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+	r.Use(parseBearer(deps.Auth))
+	// Paths nothing serves get the general limit, as every API call does.
+	r.NotFound(limited(deps.Limiter, access.General, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+	})).ServeHTTP)
+	r.MethodNotAllowed(limited(deps.Limiter, access.General, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	})).ServeHTTP)
+	mount(r, deps.Limiter, s.plainRoutes())
 
 	matchKeysExactly()
 	api := humachi.New(r, s.humaConfig())
-	api.UseMiddleware(s.authenticate(api), checkInput(api))
+	api.UseMiddleware(limit(deps.Limiter), s.authenticate(api), checkInput(api))
 
 	s.registerMeta(api)
 	s.registerAuth(api)
@@ -121,10 +119,20 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	documentTransportErrors(api)
 	documentConflicts(api)
 	describeAPI(api)
-	if cfg.DocsEnabled {
-		registerDocs(r, cfg.AppName)
-	}
 	return r, nil
+}
+
+// plainRoutes are the routes served outside huma. huma serves the OpenAPI
+// document itself (/openapi.json, /openapi.yaml), unlimited like these.
+func (s *server) plainRoutes() []plainRoute {
+	var routes []plainRoute
+	if s.Metrics != nil && !s.cfg.HideMetrics {
+		routes = append(routes, plainRoute{pattern: "/metrics", class: access.None, handler: s.Metrics.Handler()})
+	}
+	if s.cfg.DocsEnabled {
+		routes = append(routes, docsRoutes(s.cfg.AppName)...)
+	}
+	return routes
 }
 
 // middlewares wrap every request, outermost first. The panic handler sits
@@ -191,41 +199,3 @@ const securityScheme = "OAuth2PasswordBearer"
 
 // authenticated is the Security requirement of routes that need a user.
 var authenticated = []map[string][]string{{securityScheme: {}}}
-
-// op fills in what every operation shares.
-func (s *server) op(o huma.Operation) huma.Operation {
-	// readBody has refused anything longer; huma answers 413 to a body of
-	// exactly its limit, so its limit is one byte more.
-	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 1
-	return o
-}
-
-// fail turns an error the handler did not expect into a response: 503 when
-// the database could not serve (the client may retry), nothing worth an
-// alarm when the client has gone away, and otherwise a logged 500.
-func (s *server) fail(ctx context.Context, err error) error {
-	switch {
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		s.Log.InfoContext(ctx, "client went away", "error", err)
-		return huma.NewError(statusClientClosedRequest, "Client closed the request")
-	case storage.Unavailable(err):
-		s.Log.WarnContext(ctx, "database unavailable", "error", err)
-		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
-	}
-	// Logged as warnings: each is a rule the API should check itself.
-	switch storage.Refused(err) {
-	case storage.BadValue:
-		s.Log.WarnContext(ctx, "database refused a value", "error", err)
-		return huma.Error422UnprocessableEntity(msgValueRefused)
-	case storage.Conflict:
-		s.Log.WarnContext(ctx, "database refused a write as conflicting", "error", err)
-		return huma.Error409Conflict(msgConflict)
-	}
-	s.Log.ErrorContext(ctx, "request failed", "error", err)
-	errtrack.CaptureError(ctx, err)
-	return huma.Error500InternalServerError(msgInternal)
-}
-
-// statusClientClosedRequest is nginx's 499: the client hung up first. Nobody
-// reads it; it keeps such requests out of the 5xx counts.
-const statusClientClosedRequest = 499

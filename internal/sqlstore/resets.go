@@ -46,6 +46,20 @@ func (s *Store) CreateResetToken(ctx context.Context, userID int64, tokenHash st
 	return created, nil
 }
 
+// CheckResetToken implements auth.ResetStore.
+func (s *Store) CheckResetToken(ctx context.Context, tokenHash string, now time.Time) error {
+	var live bool
+	if err := s.e.Reader().QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM password_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)`,
+		tokenHash, now.UTC()).Scan(&live); err != nil {
+		return fmt.Errorf("check reset token: %w", err)
+	}
+	if !live {
+		return auth.ErrResetTokenInvalid
+	}
+	return nil
+}
+
 // ResetPassword implements auth.ResetStore.
 func (s *Store) ResetPassword(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error) {
 	now = now.UTC()

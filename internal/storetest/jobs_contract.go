@@ -91,6 +91,14 @@ func testResetTokens(t *testing.T, s storage.Store) {
 			t.Fatalf("CreateResetToken: %v", err)
 		}
 	}
+	for _, c := range []struct {
+		hash string
+		want error
+	}{{"t-live", nil}, {"t-expired", auth.ErrResetTokenInvalid}, {"t-unknown", auth.ErrResetTokenInvalid}} {
+		if err := s.CheckResetToken(ctx, c.hash, now); !errors.Is(err, c.want) {
+			t.Errorf("CheckResetToken(%s) = %v, want %v", c.hash, err, c.want)
+		}
+	}
 	if _, err := s.ResetPassword(ctx, "t-expired", "new", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
 		t.Errorf("expired token: %v, want ErrResetTokenInvalid", err)
 	}
@@ -135,6 +143,9 @@ func testResetTokens(t *testing.T, s storage.Store) {
 	}
 	// The user's other token is used up too; their sessions are revoked,
 	// another user's are not.
+	if err := s.CheckResetToken(ctx, "t-live", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
+		t.Errorf("CheckResetToken of a used token = %v, want ErrResetTokenInvalid", err)
+	}
 	if _, err := s.ResetPassword(ctx, "t-live2", "again", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
 		t.Errorf("sibling token after a reset: %v, want ErrResetTokenInvalid", err)
 	}
