@@ -165,8 +165,7 @@ func newQueue(cfg *config.Config, db storage.Store, svc *auth.Service, log *slog
 // readinessChecks are what GET /health/ready asks: that the server is not
 // draining before shutdown (first, so the 503's detail names it first),
 // the database, and Redis when REDIS_URL is set (myapi serves without it,
-// more slowly, but an operator who configured it wants to know, and the
-// issue asks for it).
+// more slowly, but an operator who configured it wants to know).
 func readinessChecks(db storage.Store, rc *redisConn, drain *drainer) []httpapi.Check {
 	checks := []httpapi.Check{drain.check(), {Name: "database", Ping: db.Ping}}
 	if rc != nil {

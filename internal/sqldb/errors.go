@@ -28,6 +28,7 @@ type Error struct {
 	Err error
 }
 
+// Error returns the driver's message.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the driver's error.

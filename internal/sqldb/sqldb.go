@@ -5,7 +5,8 @@
 // a driver's error codes.
 //
 // Statements are written with "?" placeholders; an engine whose driver
-// wants others (PostgreSQL's $1) rewrites them.
+// wants others (PostgreSQL's $1) rewrites every "?", so a statement holds
+// no other (none in a string literal, no jsonb "?" operator).
 package sqldb
 
 import "context"
