@@ -168,10 +168,10 @@ func (s *server) registerUsers(api huma.API) {
 			return nil, huma.Error403Forbidden(msgForbidden)
 		}
 		b := in.Body
-		if me.ID == in.UserID && ((b.IsSuperuser != nil && !*b.IsSuperuser) || (b.IsActive != nil && !*b.IsActive)) {
+		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
+		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
 		}
-		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
 		if b.Email != nil {
 			e := users.NormalizeEmail(*b.Email)
 			upd.Email = &e
@@ -200,7 +200,7 @@ func (s *server) registerUsers(api huma.API) {
 		if !me.IsSuperuser {
 			return nil, huma.Error403Forbidden(msgForbidden)
 		}
-		if me.ID == in.UserID {
+		if users.CheckAdminChange(me, in.UserID, users.Update{}, true) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
 		err := s.Users.DeleteUser(ctx, in.UserID)

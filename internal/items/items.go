@@ -54,3 +54,20 @@ type Store interface {
 func CanModify(u *users.User, it *Item) bool {
 	return u.IsSuperuser || u.ID == it.OwnerID
 }
+
+// Query selects items for the admin console's lists, newest first.
+type Query struct {
+	// TitlePrefix, if set, keeps the items whose title starts with it,
+	// ignoring case.
+	TitlePrefix string
+	// OwnerID, if not 0, keeps that user's items.
+	OwnerID int64
+	Offset  int64
+	Limit   int64
+}
+
+// Searcher finds items for the admin console's lists.
+type Searcher interface {
+	// SearchItems returns the items q selects, newest first.
+	SearchItems(ctx context.Context, q Query) ([]*Item, error)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 
+	"myapi/internal/admin"
 	"myapi/internal/auth"
 	"myapi/internal/items"
 	"myapi/internal/postgres"
@@ -29,6 +30,12 @@ type Store interface {
 	items.Store
 	auth.SessionStore
 	auth.ResetStore
+	// What the admin console needs besides: searches, a user's
+	// sessions, its own sessions and audit log.
+	users.Searcher
+	items.Searcher
+	auth.SessionLister
+	admin.Store
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
