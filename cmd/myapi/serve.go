@@ -149,6 +149,10 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if err != nil {
 		return err
 	}
+	adminConsole, err := newConsole(cfg, db, authSvc, queue, limiter, rc, respCache, log)
+	if err != nil {
+		return err
+	}
 	// Between SIGTERM and Shutdown (SHUTDOWN_DRAIN_DELAY): readiness fails
 	// and responses close their connections.
 	drain := &drainer{}
@@ -175,6 +179,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		Cache:    respCache,
 		Jobs:     queue,
 		Resets:   db,
+		Console:  adminConsole,
 	})
 
 	if !cfg.MetricsEnabled {

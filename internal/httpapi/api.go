@@ -79,6 +79,17 @@ type Deps struct {
 	// superusers' view of the queue (GET /admin/jobs).
 	Jobs   JobQueue
 	Resets auth.ResetStore
+	// Console, if set, is served at its paths under /admin
+	// (internal/console), behind the same request id, logs, metrics and
+	// rate limits. The API's own /admin/jobs is not one of them.
+	Console Console
+}
+
+// Console is a set of pages served beside the API.
+type Console interface {
+	http.Handler
+	// Paths are the route patterns it answers (chi syntax).
+	Paths() []string
 }
 
 // server holds the dependencies every handler method uses.
@@ -118,6 +129,11 @@ func New(cfg Config, deps Deps) http.Handler {
 	describeAPI(api)
 	if cfg.DocsEnabled {
 		registerDocs(r, cfg.AppName)
+	}
+	if deps.Console != nil {
+		for _, p := range deps.Console.Paths() {
+			r.Handle(p, deps.Console)
+		}
 	}
 	return r
 }
