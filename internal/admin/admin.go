@@ -41,6 +41,9 @@ type Entry struct {
 type Counts struct {
 	Users int64
 	Items int64
+	// Estimated is set when a count is the database's statistics rather
+	// than a count of rows (large PostgreSQL tables, see CountRows).
+	Estimated bool
 }
 
 // Store persists console sessions and the audit log. Times come back in
@@ -63,6 +66,8 @@ type Store interface {
 	// ListAudit returns up to limit entries older than beforeID (0: the
 	// newest), newest first.
 	ListAudit(ctx context.Context, beforeID int64, limit int) ([]*Entry, error)
-	// CountRows counts users and items.
+	// CountRows counts users and items. An engine may answer with its
+	// statistics for a table too large to count quickly, saying so in
+	// Counts.Estimated; tables under a hundred thousand rows are counted.
 	CountRows(ctx context.Context) (Counts, error)
 }

@@ -43,6 +43,9 @@ func testUsersSearch(t *testing.T, s storage.Store) {
 		{"active superusers", users.Query{Active: ptr(true), Superuser: ptr(true)}, []int64{carol.ID}},
 		{"prefix and filter", users.Query{Prefix: "al", Active: ptr(true), Sort: users.SortOldest}, []int64{alice.ID, bob.ID}},
 		{"page 2", users.Query{Sort: users.SortOldest, Offset: 1, Limit: 2}, []int64{alfred.ID, bob.ID}},
+		{"prefix, page 2", users.Query{Prefix: "al", Sort: users.SortOldest, Offset: 1, Limit: 1}, []int64{alfred.ID}},
+		{"prefix by username, page 2", users.Query{Prefix: "al", Sort: users.SortUsername, Offset: 1, Limit: 2}, []int64{alice.ID, bob.ID}},
+		{"prefix matching username and email once", users.Query{Prefix: "alice"}, []int64{alice.ID}},
 	}
 	for _, tc := range tests {
 		if tc.q.Limit == 0 {
