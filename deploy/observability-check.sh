@@ -284,7 +284,10 @@ for _ in 1 2 3; do
   curl -sS -o /dev/null "$api/items/999999" # 404
   curl -sS -o /dev/null "$api/no/such/path" # unmatched
 done
-curl -fsS "$api/metrics" | grep -q '^myapi_http_requests_total{' || fail "myapi's /metrics lacks myapi_http_requests_total"
+# Read whole, then match: grep -q stops reading at its first match, and
+# under pipefail curl's failed write (exit 23) would fail the check.
+metrics=$(curl -fsS "$api/metrics") || fail "myapi's /metrics did not answer"
+grep -q '^myapi_http_requests_total{' <<<"$metrics" || fail "myapi's /metrics lacks myapi_http_requests_total"
 
 # query EXPR: prints Prometheus's JSON answer to an instant query.
 query() {

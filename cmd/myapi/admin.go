@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"myapi/internal/config"
-	"myapi/internal/storage"
 	"myapi/internal/users"
 	"myapi/migrations"
 )
@@ -39,7 +38,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	// The job queue's own schema (River's, versioned by River) follows the
 	// application's up; down and status concern the application's only.
 	if args[0] == "up" {
-		applied, err := storage.MigrateRiver(ctx, db)
+		applied, err := db.MigrateRiver(ctx)
 		for _, name := range applied {
 			fmt.Fprintf(stdout, "applied %s\n", name)
 		}

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"myapi/internal/auth"
 	"myapi/internal/config"
 	"myapi/internal/errtrack"
@@ -47,116 +49,131 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if w := cfg.SecretWarning(); w != "" {
 		log.Warn(w)
 	}
-	// Tracing and error tracking come before the store, whose query
-	// tracer needs the provider. Both are off, and free, without their
-	// settings (OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN).
-	lookup, err := config.Lookup(getenv, envFile(getenv))
+	obs, err := observe(ctx, cfg, getenv, log)
 	if err != nil {
 		return err
 	}
-	shutdownTracing, tp, err := tracing.Setup(ctx, "myapi", cfg.AppVersion, lookup)
+	// Deferred first, so it runs last: after the server has drained and
+	// the database is closed, send the spans still buffered.
+	defer obs.close()
+	defer shareCPUWithHashes(cfg)()
+	a, err := openApp(ctx, cfg, log, appOptions{
+		getenv: getenv, tracer: obs.tp, workers: cfg.JobsWorkers, replicate: true, firstSuperuser: true,
+	})
 	if err != nil {
 		return err
 	}
-	tracing.LogErrors(log)
-	defer func() {
-		// Deferred first, so it runs last: after the server has drained
-		// and the database is closed, send the spans still buffered.
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := shutdownTracing(sctx); err != nil {
-			log.Warn("tracing: could not send the last spans", "error", err)
-		}
-	}()
-	tracker, err := errtrack.Setup(lookup, cfg.Environment, cfg.AppVersion)
-	if err != nil {
-		return err
-	}
-	defer tracker.Close(5 * time.Second)
-	log.Info("observability", "tracing", tracing.Enabled(tp), "error_tracking", tracker != nil)
-
-	release, err := holdDatabase(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer release()
-	// Started before the store opens, so that it stops after the store
-	// closes: Litestream's last sync follows the application's last write.
-	stopReplica, err := startReplica(ctx, cfg, getenv, log)
-	if err != nil {
-		return err
-	}
-	defer stopReplica()
-	db, err := openStore(ctx, cfg, log, tp)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
-	if cfg.AutoMigrate {
-		if err := migrateUp(ctx, db, log); err != nil {
-			return err
-		}
-	}
-	// Password hashes run on low-priority threads of their own (see
-	// internal/auth). Give the Go scheduler as many extra Ps as hashes may
-	// run at once, so that a hash never holds a P a request needs: the
-	// kernel then shares the cores, favouring requests, and logins still
-	// use every core when nothing else runs. Restored on return.
-	procs := runtime.GOMAXPROCS(0)
-	if cfg.BcryptConcurrency == 0 {
-		cfg.BcryptConcurrency = procs
-	}
-	runtime.GOMAXPROCS(procs + cfg.BcryptConcurrency)
-	defer runtime.GOMAXPROCS(procs)
-	authSvc, err := newAuthService(cfg, db)
-	if err != nil {
-		return err
-	}
-	if err := ensureFirstSuperuser(ctx, cfg, db, authSvc, log); err != nil {
-		return err
-	}
-
+	defer a.close()
 	m := metrics.New(cfg.AppVersion, commit)
-	if err := registerPoolMetrics(db, m); err != nil {
+	if err := registerEngineMetrics(a.db, m); err != nil {
 		return err
 	}
-	queue, err := newQueue(cfg, db, authSvc, log, cfg.JobsWorkers)
-	if err != nil {
-		return err
-	}
-	if err := queue.RegisterMetrics(m.Registry()); err != nil {
+	if err := a.queue.RegisterMetrics(m.Registry()); err != nil {
 		return fmt.Errorf("register job metrics: %w", err)
 	}
-	if err := queue.Start(ctx); err != nil {
+	if err := a.startJobs(ctx); err != nil {
 		return err
 	}
 	log.Info("jobs", "workers", cfg.JobsWorkers, "cleanup_interval", cfg.JobsCleanupInterval.String())
-	// Deferred after db.Close, so it runs before: running jobs finish (or
-	// go back to the queue) while the database is still open.
-	defer stopQueue(queue, cfg.ShutdownTimeout, log)
 	rc, err := openRedis(cfg, log, m)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	respCache, stopCache, err := newCache(cfg, rc, log, m)
+	// Between SIGTERM and Shutdown (SHUTDOWN_DRAIN_DELAY): readiness fails
+	// and responses close their connections.
+	drain := &drainer{}
+	handler, stopCache, err := newAPI(a, m, rc, obs, drain)
 	if err != nil {
 		return err
 	}
 	defer stopCache()
+	if !cfg.MetricsEnabled {
+		log.Info("metrics are off (METRICS_ENABLED=false): no /metrics")
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
+	return runServer(ctx, cfg, log, drain.wrap(handler), drain, ready)
+}
+
+// observability is tracing and error tracking: both off, and free, without
+// their settings (OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN).
+type observability struct {
+	tp      trace.TracerProvider
+	tracker *errtrack.Tracker
+	close   func()
+}
+
+// observe sets up tracing and error tracking. They come before the store,
+// whose query tracer needs the provider.
+func observe(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (*observability, error) {
+	lookup, err := config.Lookup(getenv, envFile(getenv))
+	if err != nil {
+		return nil, err
+	}
+	shutdownTracing, tp, err := tracing.Setup(ctx, "myapi", cfg.AppVersion, lookup)
+	if err != nil {
+		return nil, err
+	}
+	tracing.LogErrors(log)
+	stopTracing := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(sctx); err != nil {
+			log.Warn("tracing: could not send the last spans", "error", err)
+		}
+	}
+	tracker, err := errtrack.Setup(lookup, cfg.Environment, cfg.AppVersion)
+	if err != nil {
+		stopTracing()
+		return nil, err
+	}
+	log.Info("observability", "tracing", tracing.Enabled(tp), "error_tracking", tracker != nil)
+	return &observability{tp: tp, tracker: tracker, close: func() {
+		tracker.Close(5 * time.Second)
+		stopTracing()
+	}}, nil
+}
+
+// shareCPUWithHashes gives the Go scheduler as many extra Ps as password
+// hashes may run at once (they run on low-priority threads of their own,
+// see internal/auth), so that a hash never holds a P a request needs: the
+// kernel then shares the cores, favouring requests, and logins still use
+// every core when nothing else runs. It settles BCRYPT_CONCURRENCY=0 as
+// the number of Ps, and returns the function that restores them.
+func shareCPUWithHashes(cfg *config.Config) func() {
+	procs := runtime.GOMAXPROCS(0)
+	if cfg.BcryptConcurrency == 0 {
+		cfg.BcryptConcurrency = procs
+	}
+	runtime.GOMAXPROCS(procs + cfg.BcryptConcurrency)
+	return func() { runtime.GOMAXPROCS(procs) }
+}
+
+// newAPI builds the HTTP API on a, with its response cache (stopped by the
+// returned func) and rate limiter.
+func newAPI(a *app, m *metrics.Metrics, rc *redisConn, obs *observability, drain *drainer) (http.Handler, func(), error) {
+	cfg, log := a.cfg, a.log
+	respCache, stopCache, err := newCache(cfg, rc, log, m)
+	if err != nil {
+		return nil, nil, err
+	}
 	limiter, err := newLimiter(cfg, m, rc, log)
 	if err != nil {
-		return err
+		stopCache()
+		return nil, nil, err
 	}
-	adminConsole, err := newConsole(cfg, db, authSvc, queue, limiter, rc, respCache, log)
+	adminConsole, err := newConsole(cfg, a.db, a.auth, a.queue, limiter, rc, respCache, log)
 	if err != nil {
-		return err
+		stopCache()
+		return nil, nil, err
 	}
-	// Between SIGTERM and Shutdown (SHUTDOWN_DRAIN_DELAY): readiness fails
-	// and responses close their connections.
-	drain := &drainer{}
-	handler := httpapi.New(httpapi.Config{
+	handler, err := httpapi.New(httpapi.Config{
 		AppName:        cfg.AppName,
 		Version:        cfg.AppVersion,
 		Environment:    cfg.Environment,
@@ -168,25 +185,31 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		LogSampler:     logging.NewSampler(cfg.AccessLogSampleRate, cfg.AccessLogSlow),
 	}, httpapi.Deps{
 		Log:      log,
-		Auth:     authSvc,
-		Users:    db,
-		Items:    db,
-		Checks:   readinessChecks(db, rc, drain),
+		Auth:     a.auth,
+		Users:    a.db,
+		Items:    a.db,
+		Checks:   readinessChecks(a.db, rc, drain),
 		Metrics:  requestMetrics(cfg, m),
 		Limiter:  limiter,
-		Tracer:   tp,
-		ErrTrack: tracker,
+		Tracer:   obs.tp,
+		ErrTrack: obs.tracker,
 		Cache:    respCache,
-		Jobs:     queue,
-		Resets:   db,
+		Jobs:     a.queue,
+		Resets:   a.db,
 		Console:  adminConsole,
 	})
-
-	if !cfg.MetricsEnabled {
-		log.Info("metrics are off (METRICS_ENABLED=false): no /metrics")
+	if err != nil {
+		stopCache()
+		return nil, nil, err
 	}
+	return handler, stopCache, nil
+}
+
+// runServer serves handler on HOST:PORT until ctx ends, then drains: see
+// serve.
+func runServer(ctx context.Context, cfg *config.Config, log *slog.Logger, handler http.Handler, drain *drainer, ready chan<- string) error {
 	srv := &http.Server{
-		Handler:           drain.wrap(handler),
+		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -194,13 +217,6 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if cfg.MetricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, m, log)
-		if err != nil {
-			return err
-		}
-		defer stopMetrics()
 	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -210,7 +226,6 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -218,28 +233,41 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-
-	if delay := cfg.ShutdownDrainDelay; delay > 0 {
-		// Keep serving, with readiness failing and every response closing
-		// its connection, so that proxies and load balancers move away
-		// before Shutdown closes idle keep-alive connections under them.
-		// A plain timer, so the drain always ends; a second signal changes
-		// nothing (main's NotifyContext keeps catching them).
-		drain.start()
-		log.Info("draining before shutdown: readiness fails, responses close their connections", "delay", delay.String())
-		timer := time.NewTimer(delay)
-		select {
-		case <-timer.C:
-		case err := <-errc:
-			timer.Stop()
-			return fmt.Errorf("serve: %w", err)
-		}
+	if err := drainBeforeShutdown(cfg, log, drain, errc); err != nil {
+		return err
 	}
+	return shutdown(cfg, log, srv, errc)
+}
 
+// drainBeforeShutdown keeps serving for SHUTDOWN_DRAIN_DELAY, with
+// readiness failing and every response closing its connection, so that
+// proxies and load balancers move away before Shutdown closes idle
+// keep-alive connections under them. A plain timer, so the drain always
+// ends; a second signal changes nothing (main's NotifyContext keeps
+// catching them).
+func drainBeforeShutdown(cfg *config.Config, log *slog.Logger, drain *drainer, errc <-chan error) error {
+	delay := cfg.ShutdownDrainDelay
+	if delay <= 0 {
+		return nil
+	}
+	drain.start()
+	log.Info("draining before shutdown: readiness fails, responses close their connections", "delay", delay.String())
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
+}
+
+// shutdown waits up to SHUTDOWN_TIMEOUT for in-flight requests.
+func shutdown(cfg *config.Config, log *slog.Logger, srv *http.Server, errc <-chan error) error {
 	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		// The deadline passed with requests still running: cut them off
 		// rather than close the database under their feet.
 		_ = srv.Close()
@@ -264,7 +292,7 @@ func stopQueue(q *jobs.Queue, timeout time.Duration, log *slog.Logger) {
 
 // ensureFirstSuperuser creates the FIRST_SUPERUSER_* account if it does not
 // exist yet, so a fresh deployment can be administered without SQL.
-func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, db storage.Store, svc *auth.Service, log *slog.Logger) error {
+func ensureFirstSuperuser(ctx context.Context, cfg *config.Config, svc *auth.Service, log *slog.Logger) error {
 	if cfg.FirstSuperuserUsername == "" {
 		return nil
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
@@ -113,15 +112,13 @@ func limitCounter(rc *redisConn, log *slog.Logger) ratelimit.Counter {
 	})
 }
 
-// registerPoolMetrics exposes the PostgreSQL pool's statistics
-// (myapi_db_pool_*) on m; SQLite has no such pool.
-func registerPoolMetrics(db storage.Store, m *metrics.Metrics) error {
-	p, ok := db.(interface{ Pool() *pgxpool.Pool })
-	if !ok {
-		return nil
-	}
-	if err := m.Registry().Register(metrics.NewPoolCollector(p.Pool())); err != nil {
-		return fmt.Errorf("register database pool metrics: %w", err)
+// registerEngineMetrics exposes the engine's own metrics on m (the
+// PostgreSQL pool's myapi_db_pool_*; SQLite has none).
+func registerEngineMetrics(db storage.Store, m *metrics.Metrics) error {
+	for _, c := range db.Collectors() {
+		if err := m.Registry().Register(c); err != nil {
+			return fmt.Errorf("register database metrics: %w", err)
+		}
 	}
 	return nil
 }

@@ -16,33 +16,15 @@ func worker(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	if err != nil {
 		return err
 	}
-	release, err := holdDatabase(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer release()
-	db, err := openStore(ctx, cfg, log, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if cfg.AutoMigrate {
-		if err := migrateUp(ctx, db, log); err != nil {
-			return err
-		}
-	}
-	svc, err := newAuthService(cfg, db)
-	if err != nil {
-		return err
-	}
 	n := max(cfg.JobsWorkers, 1)
-	queue, err := newQueue(cfg, db, svc, log, n)
+	a, err := openApp(ctx, cfg, log, appOptions{getenv: getenv, workers: n})
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	if cfg.MetricsAddr != "" {
 		m := metrics.New(cfg.AppVersion, commit)
-		if err := queue.RegisterMetrics(m.Registry()); err != nil {
+		if err := a.queue.RegisterMetrics(m.Registry()); err != nil {
 			return err
 		}
 		stop, err := serveMetrics(ctx, cfg.MetricsAddr, m, log)
@@ -51,13 +33,13 @@ func worker(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		}
 		defer stop()
 	}
-	if err := queue.Start(ctx); err != nil {
+	if err := a.startJobs(ctx); err != nil {
 		return err
 	}
 	log.Info("worker started", "workers", n, "cleanup_interval", cfg.JobsCleanupInterval.String())
 	<-ctx.Done()
 	log.Info("shutting down: waiting for running jobs", "timeout", cfg.ShutdownTimeout.String())
-	stopQueue(queue, cfg.ShutdownTimeout, log)
+	a.close()
 	log.Info("stopped")
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"myapi/internal/sqldb"
 	"myapi/internal/users"
 )
 
@@ -54,7 +55,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *users.User, proof Proof
 	}
 	var hooks []users.UpdateHook
 	if s.onEmailChange != nil {
-		hooks = append(hooks, func(ctx context.Context, tx any, before, after *users.User) error {
+		hooks = append(hooks, func(ctx context.Context, tx sqldb.Tx, before, after *users.User) error {
 			if !users.EmailChanged(before, after) {
 				return nil
 			}
@@ -95,6 +96,6 @@ func (s *Service) FreshLogin() time.Duration { return s.policy.FreshLogin }
 // of a user's email through UpdateUser, given the user before and after:
 // the change is stored only if the hook succeeds. The job queue enqueues
 // the notice to the old address with it. Set it before serving.
-func (s *Service) OnEmailChange(hook func(ctx context.Context, tx any, before, after *users.User) error) {
+func (s *Service) OnEmailChange(hook func(ctx context.Context, tx sqldb.Tx, before, after *users.User) error) {
 	s.onEmailChange = hook
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"myapi/internal/sqldb"
 	"myapi/internal/users"
 )
 
@@ -54,9 +55,9 @@ type Service struct {
 	now      func() time.Time
 	policy   Policy
 	// onRegister runs in the transaction of each registration.
-	onRegister func(ctx context.Context, tx any, u *users.User) error
+	onRegister func(ctx context.Context, tx sqldb.Tx, u *users.User) error
 	// onEmailChange runs in the transaction of each change of email.
-	onEmailChange func(ctx context.Context, tx any, before, after *users.User) error
+	onEmailChange func(ctx context.Context, tx sqldb.Tx, before, after *users.User) error
 }
 
 // NewService wires a Service from its parts, with DefaultPolicy().
@@ -85,7 +86,7 @@ func (s *Service) CreateSuperuser(ctx context.Context, email, username, password
 }
 
 func (s *Service) createUser(ctx context.Context, email, username, password string, super bool,
-	hook func(ctx context.Context, tx any, u *users.User) error) (*users.User, error) {
+	hook func(ctx context.Context, tx sqldb.Tx, u *users.User) error) (*users.User, error) {
 	email = users.NormalizeEmail(email)
 	// Cheap checks first, so a taken name costs no bcrypt; the database's
 	// unique indexes still decide races between concurrent registrations.
@@ -106,7 +107,7 @@ func (s *Service) createUser(ctx context.Context, email, username, password stri
 	u := &users.User{Email: email, Username: username, PasswordHash: hash, IsActive: true, IsSuperuser: super}
 	var hooks []users.TxHook
 	if hook != nil {
-		hooks = append(hooks, func(ctx context.Context, tx any) error { return hook(ctx, tx, u) })
+		hooks = append(hooks, func(ctx context.Context, tx sqldb.Tx) error { return hook(ctx, tx, u) })
 	}
 	if err := s.users.CreateUser(ctx, u, hooks...); err != nil {
 		return nil, fmt.Errorf("register: %w", err)

@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"myapi/internal/sqldb"
 	"myapi/internal/users"
 )
 
@@ -23,6 +25,9 @@ type ResetStore interface {
 	// reports whether it stored. Concurrent calls for one user take turns,
 	// so of several in one quiet period exactly one stores.
 	CreateResetToken(ctx context.Context, userID int64, tokenHash string, expiresAt, quietSince time.Time) (bool, error)
+	// CheckResetToken returns ErrResetTokenInvalid unless tokenHash names
+	// a token that is unused and unexpired at now. It changes nothing.
+	CheckResetToken(ctx context.Context, tokenHash string, now time.Time) error
 	// ResetPassword, in one transaction: if tokenHash names a token that is
 	// unused and unexpired at now, sets the user's password hash, marks
 	// every token of the user used and revokes every session of the user,
@@ -56,17 +61,30 @@ func (s *Service) ResetTokenFor(ctx context.Context, resets ResetStore, userID i
 }
 
 // ResetPassword sets a new password with a reset token. The password is
-// checked first (ErrInvalidPassword); the token then works once, and every
-// session of the user is revoked with the change.
+// checked first (ErrInvalidPassword), then the token, before the new
+// password is hashed: a bogus token never waits for a bcrypt slot. The token
+// works once, and every session of the user is revoked with the change.
 func (s *Service) ResetPassword(ctx context.Context, resets ResetStore, token, newPassword string) (int64, error) {
-	hash, err := s.hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return 0, fmt.Errorf("reset password: %w", err)
+	if strings.ContainsRune(newPassword, 0) {
+		return 0, ErrInvalidPassword
 	}
 	if token == "" {
 		return 0, ErrResetTokenInvalid
 	}
-	id, err := resets.ResetPassword(ctx, hashToken(token), hash, s.now().UTC())
+	tokenHash := hashToken(token)
+	if err := resets.CheckResetToken(ctx, tokenHash, s.now().UTC()); err != nil {
+		if errors.Is(err, ErrResetTokenInvalid) {
+			return 0, ErrResetTokenInvalid
+		}
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	// The token is checked again, atomically with the change: it may have
+	// been used or expired while the password was hashed.
+	id, err := resets.ResetPassword(ctx, tokenHash, hash, s.now().UTC())
 	if err != nil {
 		if errors.Is(err, ErrResetTokenInvalid) || errors.Is(err, users.ErrNotFound) {
 			return 0, ErrResetTokenInvalid
@@ -80,7 +98,7 @@ func (s *Service) ResetPassword(ctx context.Context, resets ResetStore, token, n
 // that Register creates (see users.Store.CreateUser): the user is stored
 // only if the hook succeeds. The job queue enqueues the welcome email
 // with it. Set it before serving; nil removes it.
-func (s *Service) OnRegister(hook func(ctx context.Context, tx any, u *users.User) error) {
+func (s *Service) OnRegister(hook func(ctx context.Context, tx sqldb.Tx, u *users.User) error) {
 	s.onRegister = hook
 }
 

@@ -117,9 +117,6 @@ func New(store Store, opts Options) *Cache {
 	return &Cache{store: store, ttl: opts.TTL, maxBody: opts.MaxBodyBytes, onResult: opts.OnResult}
 }
 
-// TTL is how long a response stays fresh.
-func (c *Cache) TTL() time.Duration { return c.ttl }
-
 // Generation names.
 const genList = "list"
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"myapi/internal/access"
 	"myapi/internal/admin"
 	"myapi/internal/auth"
 	"myapi/internal/users"
@@ -119,7 +120,9 @@ func (c *Console) session(r *http.Request) (*users.User, string, error) {
 	} else if err != nil {
 		return nil, "", err
 	}
-	if !u.ActiveSuperuser() {
+	// The API's rule for superuser-only operations, on an active user as
+	// the API's authentication requires.
+	if !u.IsActive || access.Superuser().Check(ctx, &access.Caller{ID: u.ID, Superuser: u.IsSuperuser}, 0) != nil {
 		return end()
 	}
 	if now.Sub(s.LastSeenAt) > touchEvery {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -55,22 +54,7 @@ func (s *server) updateUser(ctx context.Context, id int64, upd users.Update, cur
 		attempt.Succeeded()
 	}
 	if err != nil {
-		return nil, s.userWriteError(ctx, err)
+		return nil, err
 	}
 	return u, nil
-}
-
-// accountError maps the errors of the account rules, or returns nil.
-func (s *server) accountError(err error) error {
-	switch {
-	case errors.Is(err, auth.ErrReauthRequired):
-		return huma.Error403Forbidden(fmt.Sprintf(
-			"Changing the email needs your current password (current_password) or a login within the last %d minutes",
-			int(s.Auth.FreshLogin()/time.Minute)))
-	case errors.Is(err, auth.ErrWrongPassword):
-		return huma.Error403Forbidden("Incorrect password")
-	case errors.Is(err, users.ErrLastSuperuser):
-		return huma.Error403Forbidden("The last active superuser cannot be demoted, deactivated or deleted")
-	}
-	return nil
 }

@@ -4,7 +4,7 @@ package httpapi
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/cors"
 	"go.opentelemetry.io/otel/trace"
 
+	"myapi/internal/access"
 	"myapi/internal/auth"
 	"myapi/internal/cache"
 	"myapi/internal/errtrack"
@@ -23,7 +24,6 @@ import (
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
-	"myapi/internal/storage"
 	"myapi/internal/tracing"
 	"myapi/internal/users"
 )
@@ -98,26 +98,29 @@ type server struct {
 	cfg Config
 }
 
-// New returns the whole API as one http.Handler.
-func New(cfg Config, deps Deps) http.Handler {
+// New returns the whole API as one http.Handler, or an error naming the
+// parts deps lacks.
+func New(cfg Config, deps Deps) (http.Handler, error) {
+	if err := deps.check(); err != nil {
+		return nil, fmt.Errorf("http api: %w", err)
+	}
 	s := &server{Deps: deps, cfg: cfg}
 
 	r := chi.NewMux()
 	r.Use(middlewares(cfg, deps.Log, deps.Metrics, deps.Tracer, deps.ErrTrack)...)
-	r.Use(parseBearer(deps.Auth), rateLimits(deps.Limiter))
-	if deps.Metrics != nil && !cfg.HideMetrics {
-		r.Handle("/metrics", deps.Metrics.Handler())
-	}
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+	r.Use(parseBearer(deps.Auth))
+	// Paths nothing serves get the general limit, as every API call does.
+	r.NotFound(limited(deps.Limiter, access.General, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+	})).ServeHTTP)
+	r.MethodNotAllowed(limited(deps.Limiter, access.General, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	})).ServeHTTP)
+	mount(r, deps.Limiter, s.plainRoutes())
 
 	matchKeysExactly()
 	api := humachi.New(r, s.humaConfig())
-	api.UseMiddleware(s.authenticate(api), checkInput(api))
+	api.UseMiddleware(limit(deps.Limiter), s.authenticate(api), checkInput(api))
 
 	s.registerMeta(api)
 	s.registerAuth(api)
@@ -127,15 +130,27 @@ func New(cfg Config, deps Deps) http.Handler {
 	documentTransportErrors(api)
 	documentConflicts(api)
 	describeAPI(api)
-	if cfg.DocsEnabled {
-		registerDocs(r, cfg.AppName)
+	return r, nil
+}
+
+// plainRoutes are the routes served outside huma. huma serves the OpenAPI
+// document itself (/openapi.json, /openapi.yaml), unlimited like these.
+func (s *server) plainRoutes() []plainRoute {
+	var routes []plainRoute
+	if s.Metrics != nil && !s.cfg.HideMetrics {
+		routes = append(routes, plainRoute{pattern: "/metrics", class: access.None, handler: s.Metrics.Handler()})
 	}
-	if deps.Console != nil {
-		for _, p := range deps.Console.Paths() {
-			r.Handle(p, deps.Console)
+	if s.cfg.DocsEnabled {
+		routes = append(routes, docsRoutes(s.cfg.AppName)...)
+	}
+	if s.Console != nil {
+		// The console limits its sign-in form itself (the login class);
+		// its pages count against the general limit like API calls.
+		for _, p := range s.Console.Paths() {
+			routes = append(routes, plainRoute{pattern: p, class: access.General, handler: s.Console})
 		}
 	}
-	return r
+	return routes
 }
 
 // middlewares wrap every request, outermost first. The panic handler sits
@@ -202,41 +217,3 @@ const securityScheme = "OAuth2PasswordBearer"
 
 // authenticated is the Security requirement of routes that need a user.
 var authenticated = []map[string][]string{{securityScheme: {}}}
-
-// op fills in what every operation shares.
-func (s *server) op(o huma.Operation) huma.Operation {
-	// readBody has refused anything longer; huma answers 413 to a body of
-	// exactly its limit, so its limit is one byte more.
-	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 1
-	return o
-}
-
-// fail turns an error the handler did not expect into a response: 503 when
-// the database could not serve (the client may retry), nothing worth an
-// alarm when the client has gone away, and otherwise a logged 500.
-func (s *server) fail(ctx context.Context, err error) error {
-	switch {
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		s.Log.InfoContext(ctx, "client went away", "error", err)
-		return huma.NewError(statusClientClosedRequest, "Client closed the request")
-	case storage.Unavailable(err):
-		s.Log.WarnContext(ctx, "database unavailable", "error", err)
-		return huma.Error503ServiceUnavailable(msgServiceNotReady + ": the database is unreachable")
-	}
-	// Logged as warnings: each is a rule the API should check itself.
-	switch storage.Refused(err) {
-	case storage.BadValue:
-		s.Log.WarnContext(ctx, "database refused a value", "error", err)
-		return huma.Error422UnprocessableEntity(msgValueRefused)
-	case storage.Conflict:
-		s.Log.WarnContext(ctx, "database refused a write as conflicting", "error", err)
-		return huma.Error409Conflict(msgConflict)
-	}
-	s.Log.ErrorContext(ctx, "request failed", "error", err)
-	errtrack.CaptureError(ctx, err)
-	return huma.Error500InternalServerError(msgInternal)
-}
-
-// statusClientClosedRequest is nginx's 499: the client hung up first. Nobody
-// reads it; it keeps such requests out of the 5xx counts.
-const statusClientClosedRequest = 499

@@ -9,9 +9,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"myapi/internal/access"
 	"myapi/internal/auth"
 	"myapi/internal/input"
-	"myapi/internal/users"
 )
 
 // UserCreate is the registration form.
@@ -74,29 +74,28 @@ type loginForm struct {
 }
 
 func (s *server) registerAuth(api huma.API) {
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "register", Method: http.MethodPost, Path: "/auth/register",
 		Summary: "Register a user", Tags: []string{"authentication"},
 		Description: "Creates an active account that is not a superuser and sends it a welcome email in the background. " +
 			"Email and username are unique, ignoring case (400 when taken).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ Body UserCreate }) (*UserOutput, error) {
+	}, access.Anyone(), access.Login, func(ctx context.Context, in *struct{ Body UserCreate }) (*UserOutput, error) {
 		u, err := s.Auth.Register(ctx, in.Body.Email, in.Body.Username, in.Body.Password)
 		if err != nil {
-			return nil, s.userWriteError(ctx, err)
+			return nil, err
 		}
 		return userOutput(u), nil
 	})
 
-	loginOp := s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "login", Method: http.MethodPost, Path: "/auth/login",
 		Summary: "Log in (OAuth2 password flow)",
 		Description: "Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them. " +
 			"Returns an access token, sent as `Authorization: Bearer …`, and a refresh token that starts a session.",
 		Tags:   []string{"authentication"},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
-	})
-	huma.Register(api, loginOp, s.login)
+	}, access.Anyone(), access.Login, s.login)
 	// huma documents a raw body as opaque bytes; describe the form fields
 	// instead, so that "Try it out" offers them.
 	api.OpenAPI().Paths["/auth/login"].Post.RequestBody = &huma.RequestBody{
@@ -106,40 +105,43 @@ func (s *server) registerAuth(api huma.API) {
 		}},
 	}
 
-	huma.Register(api, s.op(huma.Operation{
+	// A refresh token that does not work is an invalid refresh token, not
+	// bad credentials.
+	invalidRefresh := errorRule{target: auth.ErrInvalidToken, status: http.StatusUnauthorized, detail: text(msgInvalidRefresh), challenge: true}
+	register(s, api, huma.Operation{
 		OperationID: "refresh", Method: http.MethodPost, Path: "/auth/refresh",
 		Summary: "Exchange a refresh token for a new pair",
 		Description: "The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS " +
 			"(a retry), it gets the same new pair; later, it revokes the whole session.",
 		Tags:   []string{"authentication"},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
+	}, access.Anyone(), access.General, func(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
 		token := in.token()
 		if token == "" {
 			return nil, huma.Error422UnprocessableEntity("refresh_token is required (JSON body {\"refresh_token\": …})")
 		}
 		pair, err := s.Auth.Refresh(ctx, token)
 		if err != nil {
-			return nil, s.tokenError(ctx, err)
+			return nil, err
 		}
 		return s.tokenOutput(pair), nil
-	})
+	}, invalidRefresh)
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout",
 		Summary: "Log out: revoke the session of a refresh token", Tags: []string{"authentication"},
 		Description:   "The session's refresh tokens stop working. Access tokens already issued stay valid until they expire.",
 		DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *RefreshInput) (*struct{}, error) {
+	}, access.Anyone(), access.General, func(ctx context.Context, in *RefreshInput) (*struct{}, error) {
 		token := in.token()
 		if token == "" {
 			return nil, huma.Error422UnprocessableEntity("refresh_token is required (JSON body {\"refresh_token\": …})")
 		}
 		if err := s.Auth.Logout(ctx, token); err != nil {
-			return nil, s.tokenError(ctx, err)
+			return nil, err
 		}
 		return nil, nil
-	})
+	}, invalidRefresh)
 }
 
 func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error) {
@@ -174,13 +176,8 @@ func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 	if !errors.Is(err, auth.ErrInvalidCredentials) {
 		attempt.Succeeded()
 	}
-	switch {
-	case errors.Is(err, auth.ErrInvalidCredentials):
-		return nil, errUnauthorized(msgWrongLogin)
-	case errors.Is(err, auth.ErrInactive):
-		return nil, huma.Error403Forbidden(msgInactive)
-	case err != nil:
-		return nil, s.fail(ctx, err)
+	if err != nil {
+		return nil, err
 	}
 	setUserID(ctx, u.ID)
 	return s.tokenOutput(pair), nil
@@ -193,35 +190,6 @@ func (s *server) tokenOutput(pair auth.TokenPair) *TokenOutput {
 		TokenType:    "bearer",
 		ExpiresIn:    int64(s.Auth.AccessTTL() / time.Second),
 	}}
-}
-
-// tokenError maps the errors of refresh and logout.
-func (s *server) tokenError(ctx context.Context, err error) error {
-	switch {
-	case errors.Is(err, auth.ErrInvalidToken):
-		return errUnauthorized(msgInvalidRefresh)
-	case errors.Is(err, auth.ErrInactive):
-		return huma.Error403Forbidden(msgInactive)
-	}
-	return s.fail(ctx, err)
-}
-
-// userWriteError maps the errors of creating or changing a user.
-func (s *server) userWriteError(ctx context.Context, err error) error {
-	if e := s.accountError(err); e != nil {
-		return e
-	}
-	switch {
-	case errors.Is(err, users.ErrEmailTaken):
-		return huma.Error400BadRequest(msgEmailTaken)
-	case errors.Is(err, users.ErrUsernameTaken):
-		return huma.Error400BadRequest(msgUsernameTaken)
-	case errors.Is(err, users.ErrNotFound):
-		return huma.Error404NotFound(msgUserNotFound)
-	case errors.Is(err, auth.ErrInvalidPassword):
-		return huma.Error422UnprocessableEntity("validation failed: body.password: " + err.Error())
-	}
-	return s.fail(ctx, err)
 }
 
 func quoteOrNone(s string) string {

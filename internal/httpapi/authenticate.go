@@ -22,11 +22,16 @@ func currentUser(ctx context.Context) *users.User {
 	return u
 }
 
-// authenticate runs before every operation that declares Security: it
-// resolves the bearer token to an active user or answers 401/403.
+// authenticate runs before every operation: for one whose access rule
+// needs a user, it resolves the bearer token to an active user or answers
+// 401/403. It also lets the rule read the path parameter it names.
 func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		if len(ctx.Operation().Security) == 0 {
+		d, _ := declarationOf(ctx.Operation())
+		if d.rule.Param() != "" {
+			ctx = huma.WithValue(ctx, pathParamsKey{}, ctx.Param)
+		}
+		if !d.rule.NeedsUser() {
 			next(ctx)
 			return
 		}
@@ -40,15 +45,8 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		if err == nil {
 			u, err = s.Auth.ActiveUser(ctx.Context(), b.userID)
 		}
-		switch {
-		case errors.Is(err, auth.ErrInvalidToken):
-			writeHumaErr(api, ctx, errUnauthorized(msgBadCredentials))
-			return
-		case errors.Is(err, auth.ErrInactive):
-			writeHumaErr(api, ctx, huma.Error403Forbidden(msgInactive))
-			return
-		case err != nil:
-			writeHumaErr(api, ctx, s.fail(ctx.Context(), err))
+		if err != nil {
+			writeHumaErr(api, ctx, s.httpError(ctx.Context(), err, nil))
 			return
 		}
 		setUserID(ctx.Context(), u.ID)

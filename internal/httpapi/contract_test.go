@@ -76,8 +76,11 @@ func loadContract() contract {
 		return contract{err: err}
 	}
 	svc := auth.NewService(db, db, hasher, auth.NewTokens([]byte(testSecret), time.Minute, time.Hour))
-	h := httpapi.New(httpapi.Config{AppName: "My API", Version: "test", Environment: "development", DocsEnabled: true, MaxBodyBytes: 1 << 20},
+	h, err := httpapi.New(httpapi.Config{AppName: "My API", Version: "test", Environment: "development", DocsEnabled: true, MaxBodyBytes: 1 << 20},
 		httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db})
+	if err != nil {
+		return contract{err: err}
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if rec.Code != http.StatusOK {

@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	swaggerfiles "github.com/swaggo/files/v2"
 
+	"myapi/internal/access"
 	"myapi/internal/webassets"
 )
 
@@ -129,29 +130,30 @@ type pageData struct {
 // registerDocs serves the interactive API documentation: Swagger UI at
 // /docs (assets under /docs/…) and ReDoc at /redoc. The pages are rendered
 // once here, since the title cannot change while the server runs.
-func registerDocs(r chi.Router, title string) {
+func docsRoutes(title string) []plainRoute {
 	data := pageData{Title: title, SpecURL: openAPIURL, ScriptURL: redocScriptPath}
 	swagger := renderPage(swaggerPage, data)
 	redoc := renderPage(redocPage, data)
-
-	// The router strips one trailing slash, so /docs/ arrives here too:
-	// both answer 200 without a redirect.
-	r.Get(docsPath, servePage(swagger, swaggerCSP))
-	r.Get(redocPath, servePage(redoc, redocCSP))
-
-	// Assets: the bundle is 1.4 MB of JavaScript, so compress what is
-	// text (chi only compresses when the client accepts it).
-	assets := r.With(middleware.Compress(5, "text/javascript", "application/javascript", "text/css", "text/html", "application/json"))
-	assets.Get(docsPath+"/swagger-initializer.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeContent(w, r, "swagger-initializer.js", time.Time{}, strings.NewReader(swaggerInitializer))
-	})
-	assets.Get(docsPath+"/*", serveAssets(swaggerfiles.FS))
 	redocFS, err := fs.Sub(webassets.FS, "redoc")
 	if err != nil {
 		panic("httpapi: embedded ReDoc: " + err.Error())
 	}
-	assets.Get(redocPath+"/*", serveAssets(redocFS))
+	// Assets: the bundle is 1.4 MB of JavaScript, so compress what is
+	// text (chi only compresses when the client accepts it).
+	compress := middleware.Compress(5, "text/javascript", "application/javascript", "text/css", "text/html", "application/json")
+	// The router strips one trailing slash, so /docs/ arrives at the pages
+	// too: both answer 200 without a redirect.
+	return []plainRoute{
+		{method: http.MethodGet, pattern: docsPath, class: access.None, handler: servePage(swagger, swaggerCSP)},
+		{method: http.MethodGet, pattern: redocPath, class: access.None, handler: servePage(redoc, redocCSP)},
+		{method: http.MethodGet, pattern: docsPath + "/swagger-initializer.js", class: access.None, handler: compress(http.HandlerFunc(
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-cache")
+				http.ServeContent(w, r, "swagger-initializer.js", time.Time{}, strings.NewReader(swaggerInitializer))
+			}))},
+		{method: http.MethodGet, pattern: docsPath + "/*", class: access.None, handler: compress(serveAssets(swaggerfiles.FS))},
+		{method: http.MethodGet, pattern: redocPath + "/*", class: access.None, handler: compress(serveAssets(redocFS))},
+	}
 }
 
 // renderPage executes a page template. The templates are constants, so a

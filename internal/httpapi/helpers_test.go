@@ -188,7 +188,7 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		}
 		queue, resets = q, db
 	}
-	handler := httpapi.New(httpapi.Config{
+	handler, err := httpapi.New(httpapi.Config{
 		AppName:        "My API",
 		Version:        "test",
 		Environment:    "development",
@@ -208,6 +208,9 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		Jobs:    queue,
 		Resets:  resets,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &env{DB: db, Auth: svc, Tokens: tokens, Logs: logs, Handler: handler}
 }
 

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"myapi/internal/access"
 	"myapi/internal/items"
 )
 
@@ -69,29 +69,30 @@ type ItemIDInput struct {
 
 func (s *server) registerItems(api huma.API) {
 	tags := []string{"items"}
-	huma.Register(api, s.op(huma.Operation{
+	owner := access.OwnerOrSuperuser("item_id", s.itemOwner)
+	register(s, api, huma.Operation{
 		OperationID: "create-item", Method: http.MethodPost, Path: "/items", Summary: "Create an item",
 		Description: "Adds an item owned by the authenticated user.",
-		Tags:        tags, Security: authenticated, DefaultStatus: http.StatusCreated,
+		Tags:        tags, DefaultStatus: http.StatusCreated,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
+	}, access.AnyUser(), access.General, func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
 		it := &items.Item{Title: in.Body.Title, Description: in.Body.Description, Price: in.Body.Price, OwnerID: currentUser(ctx).ID}
 		err := s.Items.CreateItem(ctx, it)
 		// Invalidate before answering, even after an error: the insert may
 		// have committed.
 		s.Cache.ItemCreated(ctx)
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, err
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "list-items", Method: http.MethodGet, Path: "/items", Summary: "List items, by id",
 		Description: "A page of everyone's items, ordered by id.",
 		Tags:        tags, Errors: []int{http.StatusUnprocessableEntity},
 		Responses: jsonResponse[[]Item](api, "ListItemsResponse"),
-	}), func(ctx context.Context, in *Page) (*cachedJSONOutput, error) {
+	}, access.Anyone(), access.General, func(ctx context.Context, in *Page) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
 			list, err := s.Items.ListItems(ctx, in.Skip, in.Limit)
 			if err != nil {
@@ -105,17 +106,17 @@ func (s *server) registerItems(api huma.API) {
 		}
 		body, hit, err := s.Cache.List(ctx, in.Skip, in.Limit, load)
 		if err != nil {
-			return nil, s.cacheHeader(s.fail(ctx, err))
+			return nil, s.cacheHeader(err)
 		}
 		return s.cachedJSON(body, hit), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "get-item", Method: http.MethodGet, Path: "/items/{item_id}", Summary: "An item",
 		Description: "One item by its id.",
 		Tags:        tags, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 		Responses: jsonResponse[Item](api, "Item"),
-	}), func(ctx context.Context, in *ItemIDInput) (*cachedJSONOutput, error) {
+	}, access.Anyone(), access.General, func(ctx context.Context, in *ItemIDInput) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
 			it, err := s.Items.ItemByID(ctx, in.ItemID)
 			if err != nil {
@@ -127,7 +128,7 @@ func (s *server) registerItems(api huma.API) {
 		// so an id that starts to exist is found at once.
 		body, hit, err := s.Cache.Item(ctx, in.ItemID, load)
 		if err != nil {
-			return nil, s.cacheHeader(s.itemError(ctx, err))
+			return nil, s.cacheHeader(err)
 		}
 		return s.cachedJSON(body, hit), nil
 	})
@@ -137,23 +138,13 @@ func (s *server) registerItems(api huma.API) {
 		}
 	}
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "update-item", Method: http.MethodPut, Path: "/items/{item_id}",
-		Summary: "Change an item (owner or superuser); omitted fields stay", Tags: tags, Security: authenticated,
+		Summary: "Change an item; omitted fields stay", Tags: tags,
 		Description: "Changes the fields the body names; the others stay as they are. " +
 			"`description: null` clears the description; `title` and `price` cannot be null.",
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct {
-		ItemIDInput
-		Body    ItemUpdate
-		RawBody []byte
-	}) (*ItemOutput, error) {
-		if err := refuseNulls(in.RawBody, "title", "price"); err != nil {
-			return nil, err
-		}
-		if err := s.checkItemOwner(ctx, in.ItemID); err != nil {
-			return nil, err
-		}
+	}, owner, access.Change, func(ctx context.Context, in *itemUpdateInput) (*ItemOutput, error) {
 		upd := items.Update{
 			Title:          in.Body.Title,
 			Price:          in.Body.Price,
@@ -163,48 +154,47 @@ func (s *server) registerItems(api huma.API) {
 		it, err := s.Items.UpdateItem(ctx, in.ItemID, upd)
 		s.Cache.ItemChanged(ctx, in.ItemID)
 		if err != nil {
-			return nil, s.itemError(ctx, err)
+			return nil, err
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "delete-item", Method: http.MethodDelete, Path: "/items/{item_id}",
-		Summary: "Delete an item (owner or superuser)", Tags: tags, Security: authenticated,
+		Summary: "Delete an item", Tags: tags,
 		Description:   "Deletes the item for good.",
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *ItemIDInput) (*struct{}, error) {
-		if err := s.checkItemOwner(ctx, in.ItemID); err != nil {
-			return nil, err
-		}
+	}, owner, access.General, func(ctx context.Context, in *ItemIDInput) (*struct{}, error) {
 		err := s.Items.DeleteItem(ctx, in.ItemID)
 		s.Cache.ItemChanged(ctx, in.ItemID)
 		if err != nil {
-			return nil, s.itemError(ctx, err)
+			return nil, err
 		}
 		return nil, nil
 	})
 }
 
-// checkItemOwner answers 404 for a missing item and 403 for someone
-// else's, in the seed's order.
-func (s *server) checkItemOwner(ctx context.Context, id int64) error {
+// itemOwner is the owner of item id, for the owner rule.
+func (s *server) itemOwner(ctx context.Context, id int64) (int64, error) {
 	it, err := s.Items.ItemByID(ctx, id)
 	if err != nil {
-		return s.itemError(ctx, err)
+		return 0, err
 	}
-	if !items.CanModify(currentUser(ctx), it) {
-		return huma.Error403Forbidden(msgForbidden)
-	}
-	return nil
+	return it.OwnerID, nil
 }
 
-func (s *server) itemError(ctx context.Context, err error) error {
-	if errors.Is(err, items.ErrNotFound) {
-		return huma.Error404NotFound(msgItemNotFound)
-	}
-	return s.fail(ctx, err)
+// itemUpdateInput is the input of PUT /items/{item_id}.
+type itemUpdateInput struct {
+	ItemIDInput
+	Body    ItemUpdate
+	RawBody []byte
+}
+
+// Resolve refuses null where a field cannot be empty, with huma's other
+// validation errors.
+func (in *itemUpdateInput) Resolve(huma.Context) []error {
+	return nullErrors(in.RawBody, "title", "price")
 }
 
 // jsonResponse documents a 200 JSON response of type T for an operation

@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"myapi/internal/access"
 	"myapi/internal/auth"
 	"myapi/internal/jobs"
 )
@@ -67,48 +67,39 @@ func (s *server) registerJobs(api huma.API) {
 		return
 	}
 	tags := []string{"authentication"}
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "password-recovery", Method: http.MethodPost, Path: "/auth/password-recovery",
 		Summary:     "Ask for a password-reset email",
 		Description: "Always 202, whether or not an account has this email (the lookup happens in a background job).",
 		Tags:        tags, DefaultStatus: http.StatusAccepted, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ Body PasswordRecoveryRequest }) (*MessageOutput, error) {
+	}, access.Anyone(), access.Login, func(ctx context.Context, in *struct{ Body PasswordRecoveryRequest }) (*MessageOutput, error) {
 		if err := s.Jobs.EnqueuePasswordRecovery(ctx, in.Body.Email); err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, err
 		}
 		return messageOutput(msgRecoverySent), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "reset-password", Method: http.MethodPost, Path: "/auth/reset-password",
 		Summary:     "Set a new password with a reset token",
 		Description: "The token works once and for a limited time. Every session of the user is revoked.",
 		Tags:        tags, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ Body ResetPasswordRequest }) (*MessageOutput, error) {
-		_, err := s.Auth.ResetPassword(ctx, s.Resets, in.Body.Token, in.Body.NewPassword)
-		switch {
-		case errors.Is(err, auth.ErrResetTokenInvalid):
-			return nil, huma.Error400BadRequest(msgInvalidResetToken)
-		case errors.Is(err, auth.ErrInvalidPassword):
-			return nil, huma.Error422UnprocessableEntity("validation failed: body.new_password: " + err.Error())
-		case err != nil:
-			return nil, s.fail(ctx, err)
+	}, access.Anyone(), access.Login, func(ctx context.Context, in *struct{ Body ResetPasswordRequest }) (*MessageOutput, error) {
+		if _, err := s.Auth.ResetPassword(ctx, s.Resets, in.Body.Token, in.Body.NewPassword); err != nil {
+			return nil, err
 		}
 		return messageOutput("Password updated"), nil
-	})
+	}, errorRule{target: auth.ErrInvalidPassword, status: http.StatusUnprocessableEntity, detail: invalidField("body.new_password")})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "admin-jobs", Method: http.MethodGet, Path: "/admin/jobs",
-		Summary: "Background jobs by state and kind (superuser)", Tags: []string{"admin"},
+		Summary: "Background jobs by state and kind", Tags: []string{"admin"},
 		Description: "How many jobs of each kind (welcome and password-reset emails, clean-ups) are in each state.",
-		Security:    authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
-	}), func(ctx context.Context, _ *struct{}) (*JobCountsOutput, error) {
-		if !currentUser(ctx).IsSuperuser {
-			return nil, huma.Error403Forbidden(msgForbidden)
-		}
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden},
+	}, access.Superuser(), access.General, func(ctx context.Context, _ *struct{}) (*JobCountsOutput, error) {
 		counts, err := s.Jobs.Counts(ctx)
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, err
 		}
 		out := &JobCountsOutput{}
 		out.Body.Counts = counts

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"myapi/internal/access"
 )
 
 // Welcome points a visitor to the docs and the health check.
@@ -50,10 +52,10 @@ type ProbeOutput struct {
 const readyTimeout = 2 * time.Second
 
 func (s *server) registerMeta(api huma.API) {
-	huma.Register(api, huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "root", Method: http.MethodGet, Path: "/", Summary: "Welcome", Tags: []string{"meta"},
 		Description: "Points to the interactive documentation and to the health check.",
-	}, func(context.Context, *struct{}) (*RootOutput, error) {
+	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*RootOutput, error) {
 		out := &RootOutput{}
 		out.Body.Message = "Welcome to " + s.cfg.AppName
 		out.Body.Docs = "/docs"
@@ -61,11 +63,11 @@ func (s *server) registerMeta(api huma.API) {
 		return out, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "health", Method: http.MethodGet, Path: "/health", Summary: "Health check", Tags: []string{"health"},
 		Description: "The seed's health check: 200 with the app's name, version and environment while the process runs. " +
 			"Probes should prefer `/health/live` and `/health/ready`.",
-	}, func(context.Context, *struct{}) (*HealthOutput, error) {
+	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*HealthOutput, error) {
 		out := &HealthOutput{}
 		out.Body.Status = "ok"
 		out.Body.App = s.cfg.AppName
@@ -74,23 +76,23 @@ func (s *server) registerMeta(api huma.API) {
 		return out, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "health-live", Method: http.MethodGet, Path: "/health/live",
 		Summary: "Liveness: the process answers", Tags: []string{"health"},
 		Description: "200 while the process answers. It asks no dependency, so a slow database never gets a healthy process restarted.",
-	}, func(context.Context, *struct{}) (*ProbeOutput, error) {
+	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*ProbeOutput, error) {
 		out := &ProbeOutput{}
 		out.Body.Status = "ok"
 		return out, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "health-ready", Method: http.MethodGet, Path: "/health/ready",
 		Summary: "Readiness: every dependency answers", Tags: []string{"health"},
 		Description: "200 when every dependency (the database, and Redis when configured) answers within 2 seconds; " +
 			"503 naming those that do not, and while the server drains before it stops.",
 		Errors: []int{http.StatusServiceUnavailable},
-	}, func(ctx context.Context, _ *struct{}) (*ProbeOutput, error) {
+	}, access.Anyone(), access.None, func(ctx context.Context, _ *struct{}) (*ProbeOutput, error) {
 		out := &ProbeOutput{}
 		out.Body.Status = "ok"
 		out.Body.Checks = map[string]string{}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"myapi/internal/logging"
+	"myapi/internal/statuswriter"
 )
 
 // requestInfo travels in the request context so that inner layers (auth)
@@ -31,36 +32,6 @@ func setUserID(ctx context.Context, id int64) {
 		info.userID = id
 	}
 }
-
-// statusWriter remembers the status and adds X-Process-Time just before the
-// headers go out, when the duration is known.
-type statusWriter struct {
-	http.ResponseWriter
-	start  time.Time
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status != 0 {
-		return
-	}
-	w.status = code
-	w.Header().Set("X-Process-Time", strconv.FormatFloat(time.Since(w.start).Seconds(), 'f', 6, 64))
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // requestID keeps a sane incoming X-Request-ID (so a proxy's id follows the
 // request through) or makes one, echoes it, and puts it in every log line.
@@ -104,21 +75,27 @@ func validRequestID(id string) bool {
 func accessLog(log *slog.Logger, sampler *logging.Sampler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			sw := &statusWriter{ResponseWriter: w, start: time.Now()}
+			start := time.Now()
+			sw := &statuswriter.Writer{ResponseWriter: w}
+			// X-Process-Time goes out with the final status, when the
+			// handler's time is known.
+			sw.BeforeStatus = func() {
+				sw.Header().Set("X-Process-Time", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
+			}
 			next.ServeHTTP(sw, r)
-			if sw.status == 0 {
+			if sw.Status == 0 {
 				sw.WriteHeader(http.StatusOK)
 			}
-			elapsed := time.Since(sw.start)
+			elapsed := time.Since(start)
 			sampleRate := 0.0 // 0: not sampling, no attribute
 			if sampler != nil {
 				var keep bool
-				if keep, sampleRate = sampler.Keep(sw.status, elapsed); !keep {
+				if keep, sampleRate = sampler.Keep(sw.Status, elapsed); !keep {
 					return
 				}
 			}
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			if sw.Status >= 500 {
 				level = slog.LevelError
 			}
 			ctx := r.Context()
@@ -137,9 +114,9 @@ func accessLog(log *slog.Logger, sampler *logging.Sampler) func(http.Handler) ht
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status),
+				slog.Int("status", sw.Status),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-				slog.Int("bytes", sw.bytes),
+				slog.Int("bytes", sw.Bytes),
 				slog.String("remote", r.RemoteAddr),
 			)
 			// requestID (outside this layer) put requestInfo in the context.

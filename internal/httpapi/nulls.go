@@ -25,8 +25,9 @@ func explicitNulls(raw []byte) map[string]bool {
 	return nulls
 }
 
-// refuseNulls answers 422 naming each of fields that the body sets to null.
-func refuseNulls(raw []byte, fields ...string) error {
+// nullErrors names each of fields that the body sets to null, as 422
+// validation errors.
+func nullErrors(raw []byte, fields ...string) []error {
 	nulls := explicitNulls(raw)
 	var errs []error
 	for _, f := range fields {
@@ -34,10 +35,7 @@ func refuseNulls(raw []byte, fields ...string) error {
 			errs = append(errs, &huma.ErrorDetail{Location: "body." + f, Message: "must not be null"})
 		}
 	}
-	if len(errs) > 0 {
-		return huma.Error422UnprocessableEntity("validation failed", errs...)
-	}
-	return nil
+	return errs
 }
 
 // reflectType is reflect.TypeFor, kept short for schema registration.

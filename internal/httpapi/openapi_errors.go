@@ -3,9 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"myapi/internal/access"
 )
 
 // documentTransportErrors adds to every operation the error responses that
@@ -16,7 +17,7 @@ import (
 // applies, and 503 (the database is unreachable) wherever a 500 is
 // documented. Each reuses the operation's own error schema.
 func documentTransportErrors(api huma.API) {
-	for path, item := range api.OpenAPI().Paths {
+	for _, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
 			if op == nil {
 				continue
@@ -25,7 +26,7 @@ func documentTransportErrors(api huma.API) {
 			if op.RequestBody != nil {
 				codes = append(codes, http.StatusBadRequest, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 			}
-			if !unlimited(strings.TrimSuffix(path, "/")) {
+			if d, _ := declarationOf(op); d.class != access.None {
 				codes = append(codes, http.StatusTooManyRequests)
 			}
 			if op.Responses["500"] != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"myapi/internal/access"
 	"myapi/internal/users"
 )
 
@@ -75,29 +76,23 @@ type UserIDInput struct {
 
 func (s *server) registerUsers(api huma.API) {
 	tags := []string{"users"}
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Summary: "The current user",
 		Description: "The account the access token belongs to.",
-		Tags:        tags, Security: authenticated, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
-	}), func(ctx context.Context, _ *struct{}) (*UserOutput, error) {
+		Tags:        tags, Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+	}, access.AnyUser(), access.General, func(ctx context.Context, _ *struct{}) (*UserOutput, error) {
 		return userOutput(currentUser(ctx)), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "update-me", Method: http.MethodPut, Path: "/users/me", Summary: "Change the current user's email or username",
 		Description: "Changes the fields the body names; the others stay as they are. Neither may be null. " +
 			"Email and username stay unique, ignoring case (400 when taken). " +
 			"Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); " +
 			"the old address is told, and pending reset tokens stop working.",
-		Tags: tags, Security: authenticated,
+		Tags:   tags,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
-	}), func(ctx context.Context, in *struct {
-		Body    UserUpdateMe
-		RawBody []byte
-	}) (*UserOutput, error) {
-		if err := refuseNulls(in.RawBody, "email", "username", "current_password"); err != nil {
-			return nil, err
-		}
+	}, access.AnyUser(), access.Change, func(ctx context.Context, in *updateMeInput) (*UserOutput, error) {
 		upd := users.Update{Username: in.Body.Username}
 		if in.Body.Email != nil {
 			e := users.NormalizeEmail(*in.Body.Email)
@@ -110,18 +105,15 @@ func (s *server) registerUsers(api huma.API) {
 		return userOutput(u), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
-		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Summary: "List users (superuser)",
+	register(s, api, huma.Operation{
+		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Summary: "List users",
 		Description: "A page of accounts, ordered by id.",
-		Tags:        tags, Security: authenticated,
-		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *Page) (*UserListOutput, error) {
-		if !currentUser(ctx).IsSuperuser {
-			return nil, huma.Error403Forbidden(msgForbidden)
-		}
+		Tags:        tags,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}, access.Superuser(), access.General, func(ctx context.Context, in *Page) (*UserListOutput, error) {
 		list, err := s.Users.ListUsers(ctx, in.Skip, in.Limit)
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, err
 		}
 		out := &UserListOutput{CacheControl: noStore, Body: make([]User, len(list))}
 		for i, u := range list {
@@ -130,43 +122,29 @@ func (s *server) registerUsers(api huma.API) {
 		return out, nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
-		OperationID: "get-user", Method: http.MethodGet, Path: "/users/{user_id}", Summary: "A user (self or superuser)",
+	register(s, api, huma.Operation{
+		OperationID: "get-user", Method: http.MethodGet, Path: "/users/{user_id}", Summary: "A user",
 		Description: "One account by its id.",
-		Tags:        tags, Security: authenticated,
-		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
-		me := currentUser(ctx)
-		if me.ID != in.UserID && !me.IsSuperuser {
-			return nil, huma.Error403Forbidden(msgForbidden)
-		}
+		Tags:        tags,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, access.SelfOrSuperuser("user_id"), access.General, func(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
 		u, err := s.Users.UserByID(ctx, in.UserID)
 		if err != nil {
-			return nil, s.userWriteError(ctx, err)
+			return nil, err
 		}
 		return userOutput(u), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{user_id}",
-		Summary: "Change a user (superuser): activate, deactivate, promote, rename",
+		Summary: "Change a user: activate, deactivate, promote, rename",
 		Description: "Changes the fields the body names; the others stay as they are, and none may be null. " +
 			"Deactivating a user ends all their sessions. A superuser cannot deactivate or demote itself, nor the last active superuser. " +
 			"Changing the email needs the acting superuser's `current_password` or a recent login.",
-		Tags: tags, Security: authenticated,
+		Tags:   tags,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
-	}), func(ctx context.Context, in *struct {
-		UserIDInput
-		Body    UserUpdateAdmin
-		RawBody []byte
-	}) (*UserOutput, error) {
-		if err := refuseNulls(in.RawBody, "email", "username", "is_active", "is_superuser", "current_password"); err != nil {
-			return nil, err
-		}
+	}, access.Superuser(), access.Change, func(ctx context.Context, in *updateUserInput) (*UserOutput, error) {
 		me := currentUser(ctx)
-		if !me.IsSuperuser {
-			return nil, huma.Error403Forbidden(msgForbidden)
-		}
 		b := in.Body
 		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
 		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
@@ -183,24 +161,20 @@ func (s *server) registerUsers(api huma.API) {
 		if !u.IsActive {
 			// A deactivated user's refresh tokens die with the account.
 			if err := s.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 		}
 		return userOutput(u), nil
 	})
 
-	huma.Register(api, s.op(huma.Operation{
+	register(s, api, huma.Operation{
 		OperationID: "delete-user", Method: http.MethodDelete, Path: "/users/{user_id}",
-		Summary: "Delete a user and their items (superuser)", Tags: tags, Security: authenticated,
+		Summary: "Delete a user and their items", Tags: tags,
 		Description:   "Deletes the account with its items and sessions. A superuser cannot delete itself.",
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
-		me := currentUser(ctx)
-		if !me.IsSuperuser {
-			return nil, huma.Error403Forbidden(msgForbidden)
-		}
-		if users.CheckAdminChange(me, in.UserID, users.Update{}, true) != nil {
+	}, access.Superuser(), access.General, func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
+		if users.CheckAdminChange(currentUser(ctx), in.UserID, users.Update{}, true) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
 		err := s.Users.DeleteUser(ctx, in.UserID)
@@ -208,8 +182,33 @@ func (s *server) registerUsers(api huma.API) {
 		// have committed before an error), cached copies must go too.
 		s.Cache.InvalidateAll(ctx)
 		if err != nil {
-			return nil, s.userWriteError(ctx, err)
+			return nil, err
 		}
 		return nil, nil
 	})
+}
+
+// updateMeInput is the input of PUT /users/me.
+type updateMeInput struct {
+	Body    UserUpdateMe
+	RawBody []byte
+}
+
+// Resolve refuses null where a field cannot be empty, with huma's other
+// validation errors.
+func (in *updateMeInput) Resolve(huma.Context) []error {
+	return nullErrors(in.RawBody, "email", "username", "current_password")
+}
+
+// updateUserInput is the input of PATCH /users/{user_id}.
+type updateUserInput struct {
+	UserIDInput
+	Body    UserUpdateAdmin
+	RawBody []byte
+}
+
+// Resolve refuses null where a field cannot be empty, with huma's other
+// validation errors.
+func (in *updateUserInput) Resolve(huma.Context) []error {
+	return nullErrors(in.RawBody, "email", "username", "is_active", "is_superuser", "current_password")
 }

@@ -1,29 +1,24 @@
 // Package jobs is myapi's background job queue: River (riverqueue/river)
-// on the application's own database, the pgx pool on PostgreSQL and the
-// single SQLite writer on SQLite, so a job commits or rolls back with the
-// data it belongs to. It defines the jobs (welcome email, password
+// on the application's own database (each engine's riverdb.Engine), so a
+// job commits or rolls back with the data it belongs to. It defines the jobs (welcome email, password
 // recovery email, periodic clean-up) and runs their workers.
 package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"myapi/internal/auth"
 	"myapi/internal/mail"
-	"myapi/internal/sqlite"
+	"myapi/internal/riverdb"
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -69,36 +64,11 @@ type Extra interface {
 
 // Queue is the job queue of one database.
 type Queue struct {
-	client  clientAPI
-	counts  func(ctx context.Context) ([]Count, error)
+	client  riverdb.Client
 	log     *slog.Logger
 	working bool
 	metrics *jobMetrics
 	extra   []Extra
-}
-
-// clientAPI is a River client with its transaction type erased.
-type clientAPI interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	StopAndCancel(ctx context.Context) error
-	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
-	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
-}
-
-type typedClient[TTx any] struct{ *river.Client[TTx] }
-
-func (c typedClient[TTx]) insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error {
-	t, ok := tx.(TTx)
-	if !ok {
-		return fmt.Errorf("enqueue %s: transaction is a %T, not this engine's", args.Kind(), tx)
-	}
-	_, err := c.InsertTx(ctx, t, args, opts)
-	return err
 }
 
 // New builds the queue of deps.Store's database. Call Start to work jobs.
@@ -138,54 +108,11 @@ func New(deps Deps, cfg Config) (*Queue, error) {
 	if cfg.Tune != nil {
 		cfg.Tune(rc)
 	}
-	switch db := deps.Store.(type) {
-	case interface{ Pool() *pgxpool.Pool }:
-		pool := db.Pool()
-		c, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), rc)
-		if err != nil {
-			return nil, fmt.Errorf("job queue: %w", err)
-		}
-		q.client = typedClient[pgx.Tx]{c}
-		q.counts = func(ctx context.Context) ([]Count, error) {
-			rows, err := pool.Query(ctx, countsSQL)
-			if err != nil {
-				return nil, fmt.Errorf("job counts: %w", err)
-			}
-			return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Count, error) {
-				var c Count
-				err := r.Scan(&c.State, &c.Kind, &c.Jobs)
-				return c, err
-			})
-		}
-	case *sqlite.DB:
-		// River's reads and writes all go through the single writer
-		// connection: SQLite allows one writer, and River's own advice is
-		// a pool of one, so there is never a "database is locked".
-		w := db.Writer()
-		c, err := river.NewClient[*sql.Tx](riversqlite.New(w), rc)
-		if err != nil {
-			return nil, fmt.Errorf("job queue: %w", err)
-		}
-		q.client = typedClient[*sql.Tx]{c}
-		q.counts = func(ctx context.Context) ([]Count, error) {
-			rows, err := w.QueryContext(ctx, countsSQL)
-			if err != nil {
-				return nil, fmt.Errorf("job counts: %w", err)
-			}
-			defer rows.Close()
-			var list []Count
-			for rows.Next() {
-				var c Count
-				if err := rows.Scan(&c.State, &c.Kind, &c.Jobs); err != nil {
-					return nil, fmt.Errorf("job counts: %w", err)
-				}
-				list = append(list, c)
-			}
-			return list, rows.Err()
-		}
-	default:
-		return nil, fmt.Errorf("job queue: unknown engine %s", deps.Store.Engine())
+	c, err := deps.Store.NewJobClient(rc)
+	if err != nil {
+		return nil, err
 	}
+	q.client = c
 	return q, nil
 }
 
@@ -226,17 +153,19 @@ func (q *Queue) Stop(ctx context.Context) error {
 
 // WelcomeHook enqueues the welcome email of u in the transaction that
 // stores u: wire it with auth.Service.OnRegister.
-func (q *Queue) WelcomeHook(ctx context.Context, tx any, u *users.User) error {
-	return q.client.insertTx(ctx, tx, WelcomeEmailArgs{UserID: u.ID}, nil)
+func (q *Queue) WelcomeHook(ctx context.Context, tx sqldb.Tx, u *users.User) error {
+	_, err := q.client.InsertTx(ctx, tx, WelcomeEmailArgs{UserID: u.ID}, nil)
+	return err
 }
 
 // EmailChangedHook enqueues the notice to before's address in the
 // transaction that changes it to after's: wire it with
 // auth.Service.OnEmailChange.
-func (q *Queue) EmailChangedHook(ctx context.Context, tx any, before, after *users.User) error {
-	return q.client.insertTx(ctx, tx, EmailChangedArgs{
+func (q *Queue) EmailChangedHook(ctx context.Context, tx sqldb.Tx, before, after *users.User) error {
+	_, err := q.client.InsertTx(ctx, tx, EmailChangedArgs{
 		UserID: after.ID, Username: after.Username, OldEmail: before.Email, NewEmail: after.Email,
 	}, nil)
+	return err
 }
 
 // EnqueuePasswordRecovery enqueues the recovery email of whoever has email,
@@ -266,9 +195,18 @@ const countsSQL = `SELECT state, kind, count(*) FROM river_job GROUP BY state, k
 
 // Counts returns how many jobs there are by state and kind.
 func (q *Queue) Counts(ctx context.Context) ([]Count, error) {
-	list, err := q.counts(ctx)
-	if list == nil {
-		list = []Count{}
+	rows, err := q.client.Jobs().Query(ctx, countsSQL)
+	if err != nil {
+		return []Count{}, fmt.Errorf("job counts: %w", err)
 	}
-	return list, err
+	defer rows.Close()
+	list := []Count{}
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.State, &c.Kind, &c.Jobs); err != nil {
+			return list, fmt.Errorf("job counts: %w", err)
+		}
+		list = append(list, c)
+	}
+	return list, rows.Err()
 }

@@ -20,6 +20,7 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/jobs"
 	"myapi/internal/mail"
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 	"myapi/internal/testmail"
@@ -191,9 +192,9 @@ func TestWelcomeJobIsTransactional(t *testing.T) {
 			// The job is enqueued but a later step fails: neither stays.
 			boom := errors.New("boom")
 			u := &users.User{Email: "dave@example.com", Username: "dave", PasswordHash: "x", IsActive: true}
-			err := e.store.CreateUser(ctx, u, func(ctx context.Context, tx any) error {
+			err := e.store.CreateUser(ctx, u, func(ctx context.Context, tx sqldb.Tx) error {
 				return e.queue.WelcomeHook(ctx, tx, u)
-			}, func(context.Context, any) error { return boom })
+			}, func(context.Context, sqldb.Tx) error { return boom })
 			if !errors.Is(err, boom) {
 				t.Fatalf("CreateUser = %v, want boom", err)
 			}

@@ -4,16 +4,15 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
+	"myapi/internal/sqlstore"
 	"myapi/migrations"
 )
 
@@ -31,9 +30,12 @@ type Options struct {
 // DATABASE_URL sets none.
 const AppName = "myapi"
 
-// DB is a PostgreSQL connection pool.
+// DB is a PostgreSQL connection pool. The statements it runs for users,
+// items, sessions and reset tokens are sqlstore's.
 type DB struct {
-	pool *pgxpool.Pool
+	*sqlstore.Store
+	pool   *pgxpool.Pool
+	engine engine
 }
 
 // IsURL reports whether raw names a PostgreSQL database.
@@ -73,9 +75,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", classify(err))
 	}
-	db := &DB{pool: pool}
+	db := newDB(pool)
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -86,7 +88,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping postgres: %w", err)
+		return fmt.Errorf("ping postgres: %w", classify(err))
 	}
 	return nil
 }
@@ -104,15 +106,6 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // uses borrows from the pool and is closed with it.
 func (db *DB) Migrations() (*goose.Provider, error) {
 	return migrations.NewProvider(migrations.Postgres, stdlib.OpenDBFromPool(db.pool))
-}
-
-// uniqueViolation returns the name of the violated unique constraint.
-func uniqueViolation(err error) (string, bool) {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return pgErr.ConstraintName, true
-	}
-	return "", false
 }
 
 // Engine implements storage.Store.

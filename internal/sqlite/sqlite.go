@@ -12,22 +12,23 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/pressly/goose/v3"
-	sqlite3 "modernc.org/sqlite"
-	sqlite3lib "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"myapi/internal/sqlstore"
 	"myapi/migrations"
 )
 
 // DB is an open SQLite database. SQLite allows one writer at a time, so
 // writes go through a single connection (no "database is locked" errors
 // under load) while reads use a pool and run in parallel thanks to WAL.
+// The statements it runs for users, items, sessions and reset tokens are
+// sqlstore's.
 type DB struct {
+	*sqlstore.Store
 	write *sql.DB
 	read  *sql.DB
-	now   func() time.Time
 }
 
 // Open opens (creating if needed) the database file at path.
@@ -55,7 +56,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	db := &DB{write: write, read: read, now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{write: write, read: read}
+	db.Store = sqlstore.New(engine{db})
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -84,7 +86,7 @@ func PathFromURL(raw string) (path string, ok bool) {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping sqlite: %w", err)
+		return fmt.Errorf("ping sqlite: %w", classify(err))
 	}
 	return nil
 }
@@ -97,17 +99,6 @@ func (db *DB) Close() error {
 // Migrations returns the goose provider for this database.
 func (db *DB) Migrations() (*goose.Provider, error) {
 	return migrations.NewProvider(migrations.SQLite, db.write)
-}
-
-// uniqueViolation returns the "table.column" of a UNIQUE constraint error.
-func uniqueViolation(err error) (string, bool) {
-	var e *sqlite3.Error
-	if errors.As(err, &e) && e.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE {
-		_, col, _ := strings.Cut(e.Error(), "UNIQUE constraint failed: ")
-		col, _, _ = strings.Cut(col, " ")
-		return col, true
-	}
-	return "", false
 }
 
 // Engine implements storage.Store.

@@ -2,11 +2,8 @@ package storage
 
 import (
 	"errors"
-	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	sqlite3 "modernc.org/sqlite"
-	sqlite3lib "modernc.org/sqlite/lib"
+	"myapi/internal/sqldb"
 )
 
 // Refusal says whether, and why, the database refused the values of a
@@ -27,33 +24,14 @@ const (
 	Conflict
 )
 
-// Refused classifies err, from either engine.
+// Refused classifies err, as its engine did (sqldb.ErrBadValue,
+// sqldb.ErrConflict).
 func Refused(err error) Refusal {
-	if err == nil {
-		return NotRefused
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		// 22: data exceptions (bad encoding, out of range, too long);
-		// 23502/23514: NOT NULL and CHECK.
-		case strings.HasPrefix(pgErr.Code, "22"), pgErr.Code == "23502", pgErr.Code == "23514":
-			return BadValue
-		case strings.HasPrefix(pgErr.Code, "23"):
-			return Conflict
-		}
-		return NotRefused
-	}
-	var liteErr *sqlite3.Error
-	if errors.As(err, &liteErr) {
-		switch liteErr.Code() {
-		case sqlite3lib.SQLITE_CONSTRAINT_CHECK, sqlite3lib.SQLITE_CONSTRAINT_NOTNULL,
-			sqlite3lib.SQLITE_TOOBIG, sqlite3lib.SQLITE_MISMATCH, sqlite3lib.SQLITE_RANGE:
-			return BadValue
-		}
-		if liteErr.Code()&0xff == sqlite3lib.SQLITE_CONSTRAINT {
-			return Conflict
-		}
+	switch {
+	case errors.Is(err, sqldb.ErrBadValue):
+		return BadValue
+	case errors.Is(err, sqldb.ErrConflict):
+		return Conflict
 	}
 	return NotRefused
 }

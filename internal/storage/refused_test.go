@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"myapi/internal/items"
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 	"myapi/internal/users"
 )
 
-func TestRefusedCodes(t *testing.T) {
+func TestRefusedKinds(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		err  error
@@ -22,14 +21,9 @@ func TestRefusedCodes(t *testing.T) {
 	}{
 		{"nil", nil, storage.NotRefused},
 		{"plain bug", errors.New("nil map"), storage.NotRefused},
-		{"check", fmt.Errorf("create item: %w", &pgconn.PgError{Code: "23514"}), storage.BadValue},
-		{"not null", &pgconn.PgError{Code: "23502"}, storage.BadValue},
-		{"bad encoding", &pgconn.PgError{Code: "22021"}, storage.BadValue},
-		{"numeric out of range", &pgconn.PgError{Code: "22003"}, storage.BadValue},
-		{"unique", &pgconn.PgError{Code: "23505"}, storage.Conflict},
-		{"foreign key", &pgconn.PgError{Code: "23503"}, storage.Conflict},
-		{"shutting down", &pgconn.PgError{Code: "57P03"}, storage.NotRefused},
-		{"syntax error", &pgconn.PgError{Code: "42601"}, storage.NotRefused},
+		{"bad value", fmt.Errorf("create item: %w", &sqldb.Error{Kind: sqldb.ErrBadValue, Err: errors.New("check")}), storage.BadValue},
+		{"conflict", &sqldb.Error{Kind: sqldb.ErrConflict, Err: errors.New("fk")}, storage.Conflict},
+		{"unavailable", &sqldb.Error{Kind: sqldb.ErrUnavailable, Err: errors.New("down")}, storage.NotRefused},
 	} {
 		if got := storage.Refused(c.err); got != c.want {
 			t.Errorf("%s: Refused(%v) = %v, want %v", c.name, c.err, got, c.want)

@@ -10,11 +10,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"myapi/internal/admin"
 	"myapi/internal/auth"
 	"myapi/internal/items"
 	"myapi/internal/postgres"
+	"myapi/internal/riverdb"
 	"myapi/internal/sqlite"
 	"myapi/internal/tracing"
 	"myapi/internal/users"
@@ -30,6 +32,8 @@ type Store interface {
 	items.Store
 	auth.SessionStore
 	auth.ResetStore
+	// The job queue runs on the same database (riverdb).
+	riverdb.Engine
 	// What the admin console needs besides: searches, a user's
 	// sessions, its own sessions and audit log.
 	users.Searcher
@@ -44,6 +48,8 @@ type Store interface {
 	Migrations() (*goose.Provider, error)
 	// Engine names the engine: "postgres" or "sqlite".
 	Engine() string
+	// Collectors are the engine's own metrics (PostgreSQL's pool).
+	Collectors() []prometheus.Collector
 }
 
 // Options tune the PostgreSQL pool; SQLite ignores them.
@@ -92,7 +98,7 @@ func SQLitePath(url string) (string, error) {
 }
 
 // MigrateUp applies every pending migration, the application's then the
-// job queue's (MigrateRiver), and returns the migrations applied.
+// job queue's (riverdb.Engine's MigrateRiver), and returns the migrations applied.
 func MigrateUp(ctx context.Context, s Store) ([]string, error) {
 	p, err := s.Migrations()
 	if err != nil {
@@ -106,6 +112,6 @@ func MigrateUp(ctx context.Context, s Store) ([]string, error) {
 	if err != nil {
 		return applied, fmt.Errorf("migrate up: %w", err)
 	}
-	river, err := MigrateRiver(ctx, s)
+	river, err := s.MigrateRiver(ctx)
 	return append(applied, river...), err
 }

@@ -7,8 +7,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 )
 
@@ -21,12 +20,8 @@ func TestUnavailable(t *testing.T) {
 		{"nil", nil, false},
 		{"deadline", fmt.Errorf("list items: %w", context.DeadlineExceeded), true},
 		{"refused", fmt.Errorf("ping: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), true},
-		{"shutting down", fmt.Errorf("get: %w", &pgconn.PgError{Code: "57P03"}), true},
-		{"terminated by administrator", &pgconn.PgError{Code: "57P01"}, true},
-		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
-		{"too many connections", &pgconn.PgError{Code: "53300"}, true},
-		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
-		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
+		{"engine's word", fmt.Errorf("get: %w", &sqldb.Error{Kind: sqldb.ErrUnavailable, Err: errors.New("shutting down")}), true},
+		{"conflict", &sqldb.Error{Kind: sqldb.ErrConflict, Err: errors.New("unique")}, false},
 		{"plain bug", errors.New("nil map"), false},
 	} {
 		if got := storage.Unavailable(c.err); got != c.want {

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"myapi/internal/items"
-	"myapi/internal/storage"
 	"slices"
 	"strings"
 	"testing"
+
+	"myapi/internal/items"
+	"myapi/internal/storage"
 )
 
 func testItemsCRUD(t *testing.T, s storage.Store) {

@@ -2,35 +2,25 @@ package storetest
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"myapi/internal/auth"
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
 
 // insertSessionInTx writes a session through a hook's engine transaction,
 // as the job queue writes its job.
-func insertSessionInTx(ctx context.Context, tx any, id string, userID int64) error {
+func insertSessionInTx(ctx context.Context, tx sqldb.Tx, id string, userID int64) error {
 	now := time.Now().UTC()
-	switch tx := tx.(type) {
-	case pgx.Tx:
-		_, err := tx.Exec(ctx, `INSERT INTO refresh_sessions (id, user_id, token_hash, expires_at) VALUES ($1, $2, 'h', $3)`,
-			id, userID, now.Add(time.Hour))
-		return err
-	case *sql.Tx:
-		_, err := tx.ExecContext(ctx, `INSERT INTO refresh_sessions (id, user_id, token_hash, expires_at, created_at, updated_at) VALUES (?, ?, 'h', ?, ?, ?)`,
-			id, userID, now.Add(time.Hour), now, now)
-		return err
-	}
-	return fmt.Errorf("unknown transaction type %T", tx)
+	_, err := tx.Exec(ctx, `INSERT INTO refresh_sessions (id, user_id, token_hash, expires_at, created_at, updated_at) VALUES (?, ?, 'h', ?, ?, ?)`,
+		id, userID, now.Add(time.Hour), now, now)
+	return err
 }
 
 func testUsersCreateHooks(t *testing.T, s storage.Store) {
@@ -40,7 +30,7 @@ func testUsersCreateHooks(t *testing.T, s storage.Store) {
 	// sees the new user's id.
 	u := &users.User{Email: "hook@example.com", Username: "hook", PasswordHash: "x", IsActive: true}
 	var seen int64
-	err := s.CreateUser(ctx, u, func(ctx context.Context, tx any) error {
+	err := s.CreateUser(ctx, u, func(ctx context.Context, tx sqldb.Tx) error {
 		seen = u.ID
 		return insertSessionInTx(ctx, tx, "hook-ok", u.ID)
 	})
@@ -60,7 +50,7 @@ func testUsersCreateHooks(t *testing.T, s storage.Store) {
 	// A hook that fails after writing: neither the user nor its write.
 	boom := errors.New("boom")
 	v := &users.User{Email: "nohook@example.com", Username: "nohook", PasswordHash: "x", IsActive: true}
-	err = s.CreateUser(ctx, v, func(ctx context.Context, tx any) error {
+	err = s.CreateUser(ctx, v, func(ctx context.Context, tx sqldb.Tx) error {
 		if err := insertSessionInTx(ctx, tx, "hook-failed", v.ID); err != nil {
 			return err
 		}
@@ -78,7 +68,7 @@ func testUsersCreateHooks(t *testing.T, s storage.Store) {
 	// A duplicate never reaches the hook.
 	called := false
 	err = s.CreateUser(ctx, &users.User{Email: "HOOK@example.com", Username: "other", PasswordHash: "x"},
-		func(context.Context, any) error { called = true; return nil })
+		func(context.Context, sqldb.Tx) error { called = true; return nil })
 	if !errors.Is(err, users.ErrEmailTaken) || called {
 		t.Errorf("duplicate with hook = %v (hook called: %v), want ErrEmailTaken and no call", err, called)
 	}
@@ -99,6 +89,14 @@ func testResetTokens(t *testing.T, s storage.Store) {
 	}{{"t-live", now.Add(30 * time.Minute)}, {"t-live2", now.Add(30 * time.Minute)}, {"t-expired", now.Add(-time.Minute)}} {
 		if _, err := s.CreateResetToken(ctx, u.ID, tok.hash, tok.exp, time.Time{}); err != nil {
 			t.Fatalf("CreateResetToken: %v", err)
+		}
+	}
+	for _, c := range []struct {
+		hash string
+		want error
+	}{{"t-live", nil}, {"t-expired", auth.ErrResetTokenInvalid}, {"t-unknown", auth.ErrResetTokenInvalid}} {
+		if err := s.CheckResetToken(ctx, c.hash, now); !errors.Is(err, c.want) {
+			t.Errorf("CheckResetToken(%s) = %v, want %v", c.hash, err, c.want)
 		}
 	}
 	if _, err := s.ResetPassword(ctx, "t-expired", "new", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
@@ -145,6 +143,9 @@ func testResetTokens(t *testing.T, s storage.Store) {
 	}
 	// The user's other token is used up too; their sessions are revoked,
 	// another user's are not.
+	if err := s.CheckResetToken(ctx, "t-live", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
+		t.Errorf("CheckResetToken of a used token = %v, want ErrResetTokenInvalid", err)
+	}
 	if _, err := s.ResetPassword(ctx, "t-live2", "again", now); !errors.Is(err, auth.ErrResetTokenInvalid) {
 		t.Errorf("sibling token after a reset: %v, want ErrResetTokenInvalid", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"myapi/internal/auth"
+	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -104,7 +105,7 @@ func testUsersEmailChange(t *testing.T, s storage.Store) {
 	}
 	type call struct{ before, after string }
 	var calls []call
-	hook := func(_ context.Context, tx any, before, after *users.User) error {
+	hook := func(_ context.Context, tx sqldb.Tx, before, after *users.User) error {
 		if tx == nil {
 			t.Error("hook without a transaction")
 		}
@@ -145,7 +146,7 @@ func testUsersUpdateHookError(t *testing.T, s storage.Store) {
 	}
 	boom := errors.New("queue down")
 	_, err := s.UpdateUser(ctx, u.ID, users.Update{Email: ptr("new@example.com"), Username: ptr("unstuck")},
-		func(context.Context, any, *users.User, *users.User) error { return boom })
+		func(context.Context, sqldb.Tx, *users.User, *users.User) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("UpdateUser with a failing hook = %v, want it wrapped", err)
 	}

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"myapi/internal/auth"
-	"myapi/internal/storage"
 	"sync"
 	"testing"
 	"time"
+
+	"myapi/internal/auth"
+	"myapi/internal/storage"
 )
 
 func testSessionsCreateAndGet(t *testing.T, s storage.Store) {

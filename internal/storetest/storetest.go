@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t testing.TB) storage.Store) {
 		{"Users/List", testUsersList},
 		{"Users/Update", testUsersUpdate},
 		{"Users/UniqueCaseInsensitive", testUsersUnique},
+		{"Users/UnknownUnique", testUsersUnknownUnique},
 		{"Users/ConcurrentCreate", testUsersConcurrentCreate},
 		{"Users/Verbatim", testUsersVerbatim},
 		{"Users/IDsNotReused", testUsersIDsNotReused},

@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"myapi/internal/auth"
-	"myapi/internal/items"
-	"myapi/internal/storage"
-	"myapi/internal/users"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"myapi/internal/auth"
+	"myapi/internal/items"
+	"myapi/internal/storage"
+	"myapi/internal/users"
 )
 
 func testUsersCreateAndGet(t *testing.T, s storage.Store) {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"myapi/internal/sqldb"
 )
 
 // Errors a Store returns; callers test them with errors.Is.
@@ -83,7 +85,7 @@ type Store interface {
 
 // UpdateHook runs inside UpdateUser's transaction (tx as in TxHook), given
 // the user as it was and as it is now.
-type UpdateHook func(ctx context.Context, tx any, before, after *User) error
+type UpdateHook func(ctx context.Context, tx sqldb.Tx, before, after *User) error
 
 // ActiveSuperuser reports whether u administers accounts now.
 func (u *User) ActiveSuperuser() bool { return u.IsSuperuser && u.IsActive }
@@ -92,11 +94,10 @@ func (u *User) ActiveSuperuser() bool { return u.IsSuperuser && u.IsActive }
 // far as uniqueness and lookup tell (Key): a change of case is not one.
 func EmailChanged(before, after *User) bool { return Key(before.Email) != Key(after.Email) }
 
-// TxHook runs inside a store's transaction. tx is the engine's own
-// transaction handle: a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite; only code
-// that knows the engine (the job queue) uses it. Returning an error rolls
-// the transaction back.
-type TxHook func(ctx context.Context, tx any) error
+// TxHook runs inside a store's transaction, and writes through tx (the job
+// queue enqueues its job there). Returning an error rolls the transaction
+// back.
+type TxHook func(ctx context.Context, tx sqldb.Tx) error
 
 // Key is the form of an email or username used for uniqueness and lookup:
 // "Alice" and "alice" are one account, so nobody can register a look-alike.

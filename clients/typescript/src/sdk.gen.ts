@@ -23,6 +23,8 @@ export class MetaService {
      * Welcome
      *
      * Points to the interactive documentation and to the health check.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static root<ThrowOnError extends boolean = false>(options?: Options<RootData, ThrowOnError>): RequestResult<RootResponses, RootErrors, ThrowOnError> {
         return (options?.client ?? client).get<RootResponses, RootErrors, ThrowOnError>({ url: '/', ...options });
@@ -31,9 +33,11 @@ export class MetaService {
 
 export class AdminService {
     /**
-     * Background jobs by state and kind (superuser)
+     * Background jobs by state and kind
      *
      * How many jobs of each kind (welcome and password-reset emails, clean-ups) are in each state.
+     *
+     * Who may call: superusers only.
      */
     public static adminJobs<ThrowOnError extends boolean = false>(options?: Options<AdminJobsData, ThrowOnError>): RequestResult<AdminJobsResponses, AdminJobsErrors, ThrowOnError> {
         return (options?.client ?? client).get<AdminJobsResponses, AdminJobsErrors, ThrowOnError>({
@@ -49,6 +53,8 @@ export class AuthenticationService {
      * Log in (OAuth2 password flow)
      *
      * Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them. Returns an access token, sent as `Authorization: Bearer …`, and a refresh token that starts a session.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static login<ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>): RequestResult<LoginResponses, LoginErrors, ThrowOnError> {
         return (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
@@ -66,6 +72,8 @@ export class AuthenticationService {
      * Log out: revoke the session of a refresh token
      *
      * The session's refresh tokens stop working. Access tokens already issued stay valid until they expire.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static logout<ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>): RequestResult<LogoutResponses, LogoutErrors, ThrowOnError> {
         return (options?.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
@@ -82,6 +90,8 @@ export class AuthenticationService {
      * Ask for a password-reset email
      *
      * Always 202, whether or not an account has this email (the lookup happens in a background job).
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static passwordRecovery<ThrowOnError extends boolean = false>(options: Options<PasswordRecoveryData, ThrowOnError>): RequestResult<PasswordRecoveryResponses, PasswordRecoveryErrors, ThrowOnError> {
         return (options.client ?? client).post<PasswordRecoveryResponses, PasswordRecoveryErrors, ThrowOnError>({
@@ -98,6 +108,8 @@ export class AuthenticationService {
      * Exchange a refresh token for a new pair
      *
      * The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS (a retry), it gets the same new pair; later, it revokes the whole session.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static refresh<ThrowOnError extends boolean = false>(options?: Options<RefreshData, ThrowOnError>): RequestResult<RefreshResponses, RefreshErrors, ThrowOnError> {
         return (options?.client ?? client).post<RefreshResponses, RefreshErrors, ThrowOnError>({
@@ -114,6 +126,8 @@ export class AuthenticationService {
      * Register a user
      *
      * Creates an active account that is not a superuser and sends it a welcome email in the background. Email and username are unique, ignoring case (400 when taken).
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static register<ThrowOnError extends boolean = false>(options: Options<RegisterData, ThrowOnError>): RequestResult<RegisterResponses, RegisterErrors, ThrowOnError> {
         return (options.client ?? client).post<RegisterResponses, RegisterErrors, ThrowOnError>({
@@ -130,6 +144,8 @@ export class AuthenticationService {
      * Set a new password with a reset token
      *
      * The token works once and for a limited time. Every session of the user is revoked.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static resetPassword<ThrowOnError extends boolean = false>(options: Options<ResetPasswordData, ThrowOnError>): RequestResult<ResetPasswordResponses, ResetPasswordErrors, ThrowOnError> {
         return (options.client ?? client).post<ResetPasswordResponses, ResetPasswordErrors, ThrowOnError>({
@@ -148,6 +164,8 @@ export class HealthService {
      * Health check
      *
      * The seed's health check: 200 with the app's name, version and environment while the process runs. Probes should prefer `/health/live` and `/health/ready`.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static health<ThrowOnError extends boolean = false>(options?: Options<HealthData, ThrowOnError>): RequestResult<HealthResponses, HealthErrors, ThrowOnError> {
         return (options?.client ?? client).get<HealthResponses, HealthErrors, ThrowOnError>({ url: '/health', ...options });
@@ -157,6 +175,8 @@ export class HealthService {
      * Liveness: the process answers
      *
      * 200 while the process answers. It asks no dependency, so a slow database never gets a healthy process restarted.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static healthLive<ThrowOnError extends boolean = false>(options?: Options<HealthLiveData, ThrowOnError>): RequestResult<HealthLiveResponses, HealthLiveErrors, ThrowOnError> {
         return (options?.client ?? client).get<HealthLiveResponses, HealthLiveErrors, ThrowOnError>({ url: '/health/live', ...options });
@@ -166,6 +186,8 @@ export class HealthService {
      * Readiness: every dependency answers
      *
      * 200 when every dependency (the database, and Redis when configured) answers within 2 seconds; 503 naming those that do not, and while the server drains before it stops.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static healthReady<ThrowOnError extends boolean = false>(options?: Options<HealthReadyData, ThrowOnError>): RequestResult<HealthReadyResponses, HealthReadyErrors, ThrowOnError> {
         return (options?.client ?? client).get<HealthReadyResponses, HealthReadyErrors, ThrowOnError>({ url: '/health/ready', ...options });
@@ -177,6 +199,8 @@ export class ItemsService {
      * List items, by id
      *
      * A page of everyone's items, ordered by id.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static listItems<ThrowOnError extends boolean = false>(options?: Options<ListItemsData, ThrowOnError>): RequestResult<ListItemsResponses, ListItemsErrors, ThrowOnError> {
         return (options?.client ?? client).get<ListItemsResponses, ListItemsErrors, ThrowOnError>({ url: '/items', ...options });
@@ -186,6 +210,8 @@ export class ItemsService {
      * Create an item
      *
      * Adds an item owned by the authenticated user.
+     *
+     * Who may call: any active user.
      */
     public static createItem<ThrowOnError extends boolean = false>(options: Options<CreateItemData, ThrowOnError>): RequestResult<CreateItemResponses, CreateItemErrors, ThrowOnError> {
         return (options.client ?? client).post<CreateItemResponses, CreateItemErrors, ThrowOnError>({
@@ -200,9 +226,11 @@ export class ItemsService {
     }
     
     /**
-     * Delete an item (owner or superuser)
+     * Delete an item
      *
      * Deletes the item for good.
+     *
+     * Who may call: the owner of the resource, or a superuser.
      */
     public static deleteItem<ThrowOnError extends boolean = false>(options: Options<DeleteItemData, ThrowOnError>): RequestResult<DeleteItemResponses, DeleteItemErrors, ThrowOnError> {
         return (options.client ?? client).delete<DeleteItemResponses, DeleteItemErrors, ThrowOnError>({
@@ -216,15 +244,19 @@ export class ItemsService {
      * An item
      *
      * One item by its id.
+     *
+     * Who may call: anyone; no access token needed.
      */
     public static getItem<ThrowOnError extends boolean = false>(options: Options<GetItemData, ThrowOnError>): RequestResult<GetItemResponses, GetItemErrors, ThrowOnError> {
         return (options.client ?? client).get<GetItemResponses, GetItemErrors, ThrowOnError>({ url: '/items/{item_id}', ...options });
     }
     
     /**
-     * Change an item (owner or superuser); omitted fields stay
+     * Change an item; omitted fields stay
      *
      * Changes the fields the body names; the others stay as they are. `description: null` clears the description; `title` and `price` cannot be null.
+     *
+     * Who may call: the owner of the resource, or a superuser.
      */
     public static updateItem<ThrowOnError extends boolean = false>(options: Options<UpdateItemData, ThrowOnError>): RequestResult<UpdateItemResponses, UpdateItemErrors, ThrowOnError> {
         return (options.client ?? client).put<UpdateItemResponses, UpdateItemErrors, ThrowOnError>({
@@ -241,9 +273,11 @@ export class ItemsService {
 
 export class UsersService {
     /**
-     * List users (superuser)
+     * List users
      *
      * A page of accounts, ordered by id.
+     *
+     * Who may call: superusers only.
      */
     public static listUsers<ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>): RequestResult<ListUsersResponses, ListUsersErrors, ThrowOnError> {
         return (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
@@ -257,6 +291,8 @@ export class UsersService {
      * The current user
      *
      * The account the access token belongs to.
+     *
+     * Who may call: any active user.
      */
     public static getMe<ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>): RequestResult<GetMeResponses, GetMeErrors, ThrowOnError> {
         return (options?.client ?? client).get<GetMeResponses, GetMeErrors, ThrowOnError>({
@@ -270,6 +306,8 @@ export class UsersService {
      * Change the current user's email or username
      *
      * Changes the fields the body names; the others stay as they are. Neither may be null. Email and username stay unique, ignoring case (400 when taken). Changing the email needs `current_password`, or a password login in the last few minutes (FRESH_LOGIN_MINUTES); the old address is told, and pending reset tokens stop working.
+     *
+     * Who may call: any active user.
      */
     public static updateMe<ThrowOnError extends boolean = false>(options: Options<UpdateMeData, ThrowOnError>): RequestResult<UpdateMeResponses, UpdateMeErrors, ThrowOnError> {
         return (options.client ?? client).put<UpdateMeResponses, UpdateMeErrors, ThrowOnError>({
@@ -284,9 +322,11 @@ export class UsersService {
     }
     
     /**
-     * Delete a user and their items (superuser)
+     * Delete a user and their items
      *
      * Deletes the account with its items and sessions. A superuser cannot delete itself.
+     *
+     * Who may call: superusers only.
      */
     public static deleteUser<ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>): RequestResult<DeleteUserResponses, DeleteUserErrors, ThrowOnError> {
         return (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
@@ -297,9 +337,11 @@ export class UsersService {
     }
     
     /**
-     * A user (self or superuser)
+     * A user
      *
      * One account by its id.
+     *
+     * Who may call: the user themselves, or a superuser.
      */
     public static getUser<ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>): RequestResult<GetUserResponses, GetUserErrors, ThrowOnError> {
         return (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
@@ -310,9 +352,11 @@ export class UsersService {
     }
     
     /**
-     * Change a user (superuser): activate, deactivate, promote, rename
+     * Change a user: activate, deactivate, promote, rename
      *
      * Changes the fields the body names; the others stay as they are, and none may be null. Deactivating a user ends all their sessions. A superuser cannot deactivate or demote itself, nor the last active superuser. Changing the email needs the acting superuser's `current_password` or a recent login.
+     *
+     * Who may call: superusers only.
      */
     public static updateUser<ThrowOnError extends boolean = false>(options: Options<UpdateUserData, ThrowOnError>): RequestResult<UpdateUserResponses, UpdateUserErrors, ThrowOnError> {
         return (options.client ?? client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError>({

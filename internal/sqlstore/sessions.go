@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 )
 
 // CreateSession implements auth.SessionStore.
-func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
-	now := db.now()
-	_, err := db.write.ExecContext(ctx,
+func (s *Store) CreateSession(ctx context.Context, ses *auth.Session) error {
+	now := s.e.Now()
+	_, err := s.e.Writer().Exec(ctx,
 		`INSERT INTO refresh_sessions (id, user_id, token_hash, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, s.TokenHash, s.ExpiresAt.UTC(), now, now)
+		ses.ID, ses.UserID, ses.TokenHash, ses.ExpiresAt.UTC(), now, now)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -23,46 +23,42 @@ func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
 }
 
 // SessionByID implements auth.SessionStore.
-func (db *DB) SessionByID(ctx context.Context, id string) (*auth.Session, error) {
-	var s auth.Session
-	var revoked, rotated sql.NullTime
-	var prev sql.NullString
-	err := db.read.QueryRowContext(ctx,
+func (s *Store) SessionByID(ctx context.Context, id string) (*auth.Session, error) {
+	var ses auth.Session
+	var prev *string
+	err := s.e.Reader().QueryRow(ctx,
 		`SELECT id, user_id, token_hash, expires_at, revoked_at, prev_token_hash, rotated_at FROM refresh_sessions WHERE id = ?`, id,
-	).Scan(&s.ID, &s.UserID, &s.TokenHash, &s.ExpiresAt, &revoked, &prev, &rotated)
+	).Scan(&ses.ID, &ses.UserID, &ses.TokenHash, &ses.ExpiresAt, &ses.RevokedAt, &prev, &ses.RotatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, auth.ErrSessionNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
-	if revoked.Valid {
-		s.RevokedAt = &revoked.Time
+	if prev != nil {
+		ses.PrevTokenHash = *prev
 	}
-	if rotated.Valid {
-		s.RotatedAt = &rotated.Time
-	}
-	s.PrevTokenHash = prev.String
-	return &s, nil
+	ses.ExpiresAt, ses.RevokedAt, ses.RotatedAt = ses.ExpiresAt.UTC(), utc(ses.RevokedAt), utc(ses.RotatedAt)
+	return &ses, nil
 }
 
 // RotateSession implements auth.SessionStore.
-func (db *DB) RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error) {
-	res, err := db.write.ExecContext(ctx,
+func (s *Store) RotateSession(ctx context.Context, id, oldHash, newHash string, expiresAt, now time.Time) (bool, error) {
+	now = now.UTC()
+	n, err := s.e.Writer().Exec(ctx,
 		`UPDATE refresh_sessions SET token_hash = ?, expires_at = ?, updated_at = ?,
 		   prev_token_hash = token_hash, rotated_at = ?
 		 WHERE id = ? AND token_hash = ? AND revoked_at IS NULL AND expires_at > ?`,
-		newHash, expiresAt.UTC(), now.UTC(), now.UTC(), id, oldHash, now.UTC())
+		newHash, expiresAt.UTC(), now, now, id, oldHash, now)
 	if err != nil {
 		return false, fmt.Errorf("rotate session: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return n == 1, nil
 }
 
 // RevokeSession implements auth.SessionStore.
-func (db *DB) RevokeSession(ctx context.Context, id string, now time.Time) error {
-	_, err := db.write.ExecContext(ctx,
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	_, err := s.e.Writer().Exec(ctx,
 		`UPDATE refresh_sessions SET revoked_at = ?, updated_at = ? WHERE id = ? AND revoked_at IS NULL`,
 		now.UTC(), now.UTC(), id)
 	if err != nil {
@@ -72,8 +68,8 @@ func (db *DB) RevokeSession(ctx context.Context, id string, now time.Time) error
 }
 
 // RevokeUserSessions implements auth.SessionStore.
-func (db *DB) RevokeUserSessions(ctx context.Context, userID int64, now time.Time) error {
-	_, err := db.write.ExecContext(ctx,
+func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, now time.Time) error {
+	_, err := s.e.Writer().Exec(ctx,
 		`UPDATE refresh_sessions SET revoked_at = ?, updated_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 		now.UTC(), now.UTC(), userID)
 	if err != nil {

@@ -1,0 +1,61 @@
+package httpapi_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"myapi/internal/auth"
+	"myapi/internal/httpapi"
+	"myapi/internal/jobs"
+	"myapi/internal/logging"
+	"myapi/internal/testdb"
+)
+
+// A wiring that leaves a store or service out fails at start-up, naming
+// what is missing, instead of answering 500 when a route needs it.
+func TestNewRefusesMissingDeps(t *testing.T) {
+	db := testdb.Engines(t)[0].Open(t)
+	hasher, err := auth.NewHasher(4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(db, db, hasher, auth.NewTokens([]byte(testSecret), time.Minute, time.Hour))
+	queue, err := jobs.New(jobs.Deps{Store: db, Auth: svc}, jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := func() httpapi.Deps {
+		return httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db, Jobs: queue, Resets: db}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*httpapi.Deps)
+		want   string // "" : New succeeds
+	}{
+		{"complete", func(*httpapi.Deps) {}, ""},
+		{"no password recovery", func(d *httpapi.Deps) { d.Jobs, d.Resets = nil, nil }, ""},
+		{"no item store", func(d *httpapi.Deps) { d.Items = nil }, "missing Items"},
+		{"no user store", func(d *httpapi.Deps) { d.Users = nil }, "missing Users"},
+		{"no auth service", func(d *httpapi.Deps) { d.Auth = nil }, "missing Auth"},
+		{"no logger", func(d *httpapi.Deps) { d.Log = nil }, "missing Log"},
+		{"two missing, in a stable order", func(d *httpapi.Deps) { d.Items, d.Users = nil, nil }, "missing Users, Items"},
+		{"queue without reset store", func(d *httpapi.Deps) { d.Resets = nil }, "both Jobs and Resets"},
+		{"reset store without queue", func(d *httpapi.Deps) { d.Jobs = nil }, "both Jobs and Resets"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			deps := full()
+			c.change(&deps)
+			h, err := httpapi.New(httpapi.Config{AppName: "My API", MaxBodyBytes: 1 << 20}, deps)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("New: %v", err)
+			case c.want == "" && h == nil:
+				t.Fatal("New returned no handler")
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("New = %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
