@@ -90,6 +90,11 @@ func TestConsoleUserActions(t *testing.T) {
 				t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
 			}
 		}
+		for _, p := range []string{"/admin/users?page=401", "/admin/items?page=401"} {
+			if resp, page := root.do(http.MethodGet, p, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "narrow the search") {
+				t.Errorf("GET %s: %d, want 400 asking to narrow the search", p, resp.StatusCode)
+			}
+		}
 		if resp, _ := root.do(http.MethodPost, userPath+"/explode", url.Values{"csrf": {token}}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("unknown action: %d, want 404", resp.StatusCode)
 		}

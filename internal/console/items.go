@@ -47,7 +47,10 @@ func (c *Console) itemsList(q *request) error {
 	if err != nil {
 		return err
 	}
-	page, offset := pageOf(q.r)
+	page, offset, err := pageOf(q.r)
+	if err != nil {
+		return err
+	}
 	var list []*items.Item
 	if ok {
 		list, err = c.deps.Store.SearchItems(q.r.Context(), items.Query{TitlePrefix: d.Q, OwnerID: owner, Offset: offset, Limit: pageSize + 1})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -149,19 +150,28 @@ type pager struct {
 // pageSize is how many rows a list shows.
 const pageSize = 25
 
-// pageOf reads ?page= (from 1) and returns the offset.
-func pageOf(r *http.Request) (page, offset int64) {
-	page, err := strconv.ParseInt(r.URL.Query().Get("page"), 10, 64)
-	if err != nil || page < 1 || page > 1_000_000 {
+// maxPage bounds how deep a list goes: each page further costs the
+// database the rows before it, and ten thousand rows are past what a
+// person pages through rather than searches.
+const maxPage = 400
+
+// pageOf reads ?page= (from 1) and returns the offset; a page past
+// maxPage is refused.
+func pageOf(r *http.Request) (page, offset int64, err error) {
+	page, perr := strconv.ParseInt(r.URL.Query().Get("page"), 10, 64)
+	if perr != nil || page < 1 {
 		page = 1
 	}
-	return page, (page - 1) * pageSize
+	if page > maxPage {
+		return 0, 0, refuse(http.StatusBadRequest, fmt.Sprintf("Lists go %d pages deep: narrow the search or add a filter.", maxPage))
+	}
+	return page, (page - 1) * pageSize, nil
 }
 
 // newPager builds the pager of a list fetched with one row more than
 // shown (got), and trims that row.
 func newPager(r *http.Request, page int64, got int) pager {
-	p := pager{Page: page, HasPrev: page > 1, HasNext: got > pageSize}
+	p := pager{Page: page, HasPrev: page > 1, HasNext: got > pageSize && page < maxPage}
 	link := func(n int64) string {
 		v := r.URL.Query()
 		v.Del("done")

@@ -48,7 +48,10 @@ func (c *Console) usersList(q *request) error {
 	default:
 		d.Sort = users.SortNewest
 	}
-	page, offset := pageOf(q.r)
+	page, offset, err := pageOf(q.r)
+	if err != nil {
+		return err
+	}
 	list, err := c.deps.Store.SearchUsers(q.r.Context(), users.Query{
 		Prefix: d.Q, Active: flag(d.Active), Superuser: flag(d.Superuser), Sort: d.Sort, Offset: offset, Limit: pageSize + 1,
 	})
