@@ -193,12 +193,6 @@ func (c *Console) userAction(q *request) error {
 	case err != nil:
 		return err
 	}
-	if !after.IsActive {
-		// As through the API: a deactivated user's sessions end with it.
-		if err := c.deps.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
-			return err
-		}
-	}
 	if !after.ActiveSuperuser() {
 		if err := c.deps.Store.DeleteUserConsoleSessions(ctx, u.ID); err != nil {
 			return err

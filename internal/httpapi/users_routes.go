@@ -158,12 +158,6 @@ func (s *server) registerUsers(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		if !u.IsActive {
-			// A deactivated user's refresh tokens die with the account.
-			if err := s.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
-				return nil, err
-			}
-		}
 		return userOutput(u), nil
 	})
 
