@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"myapi/internal/patch"
 )
 
 // ErrNotFound is returned when no item has the requested id.
@@ -23,14 +25,12 @@ type Item struct {
 	UpdatedAt   time.Time
 }
 
-// Update names the fields to change. Title and Price are changed when
-// non-nil; Description is changed when SetDescription is true, and may be
-// set to nil to clear it.
+// Update names the fields to change; absent ones stay as they are. A null
+// Description clears it.
 type Update struct {
-	Title          *string
-	Price          *float64
-	Description    *string
-	SetDescription bool
+	Title       patch.Field[string]
+	Price       patch.Field[float64]
+	Description patch.Nullable[string]
 }
 
 // Store persists items.
