@@ -143,12 +143,12 @@ func (s *server) registerUsers(api huma.API) {
 	}, access.Superuser(), access.Change, func(ctx context.Context, in *updateUserInput) (*UserOutput, error) {
 		me := currentUser(ctx)
 		b := in.Body
-		if me.ID == in.UserID && (b.IsSuperuser == patch.Value(false) || b.IsActive == patch.Value(false)) {
-			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
-		}
 		upd := users.Update{
 			Username: b.Username.Ptr(), Email: normalizedEmail(b.Email),
 			IsActive: b.IsActive.Ptr(), IsSuperuser: b.IsSuperuser.Ptr(),
+		}
+		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
+			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
 		}
 		u, err := s.updateUser(ctx, in.UserID, upd, b.CurrentPassword.Ptr())
 		if err != nil {
@@ -170,7 +170,7 @@ func (s *server) registerUsers(api huma.API) {
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, access.Superuser(), access.General, func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
-		if currentUser(ctx).ID == in.UserID {
+		if users.CheckAdminChange(currentUser(ctx), in.UserID, users.Update{}, true) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
 		return nil, s.Users.DeleteUser(ctx, in.UserID)
