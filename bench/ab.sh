@@ -8,6 +8,7 @@
 # Env: ROUNDS=2 SCENARIOS="item_get items_list items_post" DURATION=10s
 #      PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres DB_PREFIX=myapi_ab
 #      SHARED=<repo>/../shared
+#      A_ENV="VAR=value …" B_ENV="…": settings for one side only (e.g. one binary, ADMIN_ENABLED on and off)
 set -euo pipefail
 A=$(realpath "${1:?usage: ab.sh BIN_A BIN_B [OUTDIR]}"); B=$(realpath "${2:?usage: ab.sh BIN_A BIN_B [OUTDIR]}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,22 +19,25 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}; DB_PR
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
-# start NAME BIN PORT: a clean environment (env -i, no .env) on database ${DB_PREFIX}_NAME.
+# start NAME BIN PORT [VAR=value …]: a clean environment (env -i, no .env) on database ${DB_PREFIX}_NAME.
 start() {
   local name=$1 bin=$2 port=$3 db=${DB_PREFIX}_$1
+  shift 3
   psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" ENV_FILE=/nonexistent \
     DATABASE_URL="${PG_ADMIN_URL%/*}/$db?sslmode=disable" \
     SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" ENVIRONMENT=production EMAIL_ENABLED=false \
     LOG_LEVEL=WARNING BCRYPT_COST=4 DOCS_ENABLED=false CACHE_TTL_SECONDS=0 \
-    RATE_LIMIT_PER_MINUTE=100000000 LOGIN_RATE_LIMIT_PER_MINUTE=100000000 \
+    RATE_LIMIT_PER_MINUTE=100000000 LOGIN_RATE_LIMIT_PER_MINUTE=100000000 "$@" \
     "$bin" serve >"$OUT/$name.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0; sleep 0.5; done
   tail "$OUT/$name.log" >&2; exit 1
 }
-start a "$A" 18201
-start b "$B" 18202
+# shellcheck disable=SC2086 # A_ENV and B_ENV are lists of assignments
+start a "$A" 18201 ${A_ENV:-}
+# shellcheck disable=SC2086
+start b "$B" 18202 ${B_ENV:-}
 n=0
 for _ in $(seq "$ROUNDS"); do
   for t in a b b a; do
@@ -50,7 +54,8 @@ for s in $SCENARIOS; do
   rps() { jq --arg s "$s" '.scenarios[] | select(.scenario == $s) | .rps' "$1"; }
   logs=0
   for p in $(seq 1 2 "$n"); do
-    fa=$(ls "$OUT/$p"-?.json "$OUT/$((p + 1))"-?.json | grep -- '-a.json'); fb=$(ls "$OUT/$p"-?.json "$OUT/$((p + 1))"-?.json | grep -- '-b.json')
+    for f in "$OUT/$p"-a.json "$OUT/$((p + 1))"-a.json; do [ -e "$f" ] && fa=$f; done
+    for f in "$OUT/$p"-b.json "$OUT/$((p + 1))"-b.json; do [ -e "$f" ] && fb=$f; done
     logs=$(jq -n "$logs + (($(rps "$fb")) / ($(rps "$fa")) | log)")
   done
   ma=$(med a); mb=$(med b)

@@ -168,6 +168,11 @@ func newAPI(a *app, m *metrics.Metrics, rc *redisConn, obs *observability, drain
 		stopCache()
 		return nil, nil, err
 	}
+	adminConsole, err := newConsole(cfg, a.db, a.auth, a.queue, limiter, rc, respCache, log)
+	if err != nil {
+		stopCache()
+		return nil, nil, err
+	}
 	handler, err := httpapi.New(httpapi.Config{
 		AppName:        cfg.AppName,
 		Version:        cfg.AppVersion,
@@ -191,6 +196,7 @@ func newAPI(a *app, m *metrics.Metrics, rc *redisConn, obs *observability, drain
 		Cache:    respCache,
 		Jobs:     a.queue,
 		Resets:   a.db,
+		Console:  adminConsole,
 	})
 	if err != nil {
 		stopCache()

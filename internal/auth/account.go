@@ -37,7 +37,7 @@ type Proof struct {
 // through password recovery, needs proof that actor is at the keyboard
 // (ErrReauthRequired, ErrWrongPassword); the store then uses up the
 // user's reset tokens and the OnEmailChange hook runs, all in the
-// transaction of the change.
+// transaction of the change. A user left inactive loses every session.
 func (s *Service) UpdateUser(ctx context.Context, actor *users.User, proof Proof, id int64, upd users.Update) (*users.User, error) {
 	if upd.Email != nil {
 		target := actor
@@ -65,6 +65,13 @@ func (s *Service) UpdateUser(ctx context.Context, actor *users.User, proof Proof
 	u, err := s.users.UpdateUser(ctx, id, upd, hooks...)
 	if err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	if !u.IsActive {
+		// A deactivated user's refresh tokens die with the account,
+		// whichever interface (API, console) deactivated it.
+		if err := s.RevokeAllSessions(ctx, u.ID); err != nil {
+			return nil, fmt.Errorf("update user %d: %w", id, err)
+		}
 	}
 	return u, nil
 }

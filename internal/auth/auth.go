@@ -119,9 +119,22 @@ func (s *Service) createUser(ctx context.Context, email, username, password stri
 // long for an unknown username as for a wrong password. A hash made at
 // another cost than the Hasher's is replaced on the way.
 func (s *Service) Login(ctx context.Context, username, password string) (*users.User, TokenPair, error) {
+	u, err := s.CheckPassword(ctx, username, password)
+	if err != nil {
+		return nil, TokenPair{}, err
+	}
+	pair, err := s.startSession(ctx, u.ID)
+	return u, pair, err
+}
+
+// CheckPassword is Login without the session: the active user whose
+// username and password these are (ErrInvalidCredentials, ErrInactive
+// otherwise), at the same cost whether or not the username exists. The
+// admin console signs in with it and keeps a session of its own.
+func (s *Service) CheckPassword(ctx context.Context, username, password string) (*users.User, error) {
 	u, err := s.users.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, users.ErrNotFound) {
-		return nil, TokenPair{}, fmt.Errorf("login: %w", err)
+		return nil, fmt.Errorf("login: %w", err)
 	}
 	hash := ""
 	if u != nil {
@@ -129,19 +142,18 @@ func (s *Service) Login(ctx context.Context, username, password string) (*users.
 	}
 	ok, err := s.hasher.Verify(ctx, hash, password)
 	if err != nil {
-		return nil, TokenPair{}, fmt.Errorf("login: %w", err)
+		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !ok || u == nil {
-		return nil, TokenPair{}, ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
 	if !u.IsActive {
-		return nil, TokenPair{}, ErrInactive
+		return nil, ErrInactive
 	}
 	if err := s.rehash(ctx, u, password); err != nil {
-		return nil, TokenPair{}, err
+		return nil, err
 	}
-	pair, err := s.startSession(ctx, u.ID)
-	return u, pair, err
+	return u, nil
 }
 
 // rehash replaces u's password hash by one at the Hasher's cost if it was

@@ -415,6 +415,28 @@ func TestServiceRevokeAllSessions(t *testing.T) {
 	})
 }
 
+// TestServiceDeactivationRevokesSessions: a deactivated user's sessions
+// end with the account, whichever interface deactivated it, and do not
+// come back when it is reactivated.
+func TestServiceDeactivationRevokesSessions(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *svcEnv) {
+		ctx := t.Context()
+		alice, bob := e.register(t, "alice"), e.register(t, "bob")
+		a, b := e.login(t, "alice"), e.login(t, "bob")
+		for _, active := range []bool{false, true} {
+			if _, err := e.svc.UpdateUser(ctx, bob, auth.Proof{}, alice.ID, users.Update{IsActive: &active}); err != nil {
+				t.Fatalf("UpdateUser(is_active=%v): %v", active, err)
+			}
+		}
+		if _, err := e.svc.Refresh(ctx, a.RefreshToken); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("Refresh(alice) after deactivation and reactivation = %v, want ErrInvalidToken", err)
+		}
+		if _, err := e.svc.Refresh(ctx, b.RefreshToken); err != nil {
+			t.Errorf("Refresh(bob) after alice's deactivation: %v", err)
+		}
+	})
+}
+
 func TestServiceDeletedUser(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *svcEnv) {
 		ctx := t.Context()

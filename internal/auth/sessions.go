@@ -205,3 +205,10 @@ func (s *Service) RevokeAllSessions(ctx context.Context, userID int64) error {
 	}
 	return nil
 }
+
+// SessionLister lists a user's login sessions, for the admin console.
+type SessionLister interface {
+	// UserSessions returns the sessions of userID that are neither revoked
+	// nor expired at now, the newest expiry first.
+	UserSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error)
+}

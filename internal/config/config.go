@@ -113,6 +113,14 @@ type Config struct {
 	// wait for a password-hash slot); past it the client gets 503.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
+	// AdminEnabled serves the admin console at /admin; off, every console
+	// page is 404 (the JSON API's GET /admin/jobs stays).
+	AdminEnabled bool `env:"ADMIN_ENABLED" envDefault:"true"`
+	// AdminSessionIdle ends a console sign-in after this long without a
+	// request; AdminSessionLifetime ends it this long after sign-in anyway.
+	AdminSessionIdle     time.Duration `env:"ADMIN_SESSION_IDLE" envDefault:"30m"`
+	AdminSessionLifetime time.Duration `env:"ADMIN_SESSION_LIFETIME" envDefault:"12h"`
+
 	// Background jobs (River, on the application's database).
 	// JobsWorkers is how many jobs `myapi serve` runs at once; 0 runs none
 	// (jobs are still enqueued, for a separate `myapi worker`).

@@ -184,6 +184,10 @@ func (c *Config) validateJobs() error {
 	switch {
 	case c.JobsWorkers < 0 || c.JobsWorkers > 1000:
 		return fmt.Errorf("JOBS_WORKERS: must be 0-1000, got %d", c.JobsWorkers)
+	case c.AdminSessionIdle < time.Minute:
+		return fmt.Errorf("ADMIN_SESSION_IDLE: must be at least 1m, got %s", c.AdminSessionIdle)
+	case c.AdminSessionLifetime < c.AdminSessionIdle:
+		return fmt.Errorf("ADMIN_SESSION_LIFETIME: must be at least ADMIN_SESSION_IDLE (%s), got %s", c.AdminSessionIdle, c.AdminSessionLifetime)
 	case c.JobsCleanupInterval < time.Second:
 		return fmt.Errorf("JOBS_CLEANUP_INTERVAL: must be at least 1s, got %s", c.JobsCleanupInterval)
 	case c.PasswordResetExpireMinutes < 1 || c.PasswordResetExpireMinutes > 24*60:

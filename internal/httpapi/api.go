@@ -79,6 +79,17 @@ type Deps struct {
 	// superusers' view of the queue (GET /admin/jobs).
 	Jobs   JobQueue
 	Resets auth.ResetStore
+	// Console, if set, is served at its paths under /admin
+	// (internal/console), behind the same request id, logs, metrics and
+	// rate limits. The API's own /admin/jobs is not one of them.
+	Console Console
+}
+
+// Console is a set of pages served beside the API.
+type Console interface {
+	http.Handler
+	// Paths are the route patterns it answers (chi syntax).
+	Paths() []string
 }
 
 // server holds the dependencies every handler method uses.
@@ -131,6 +142,13 @@ func (s *server) plainRoutes() []plainRoute {
 	}
 	if s.cfg.DocsEnabled {
 		routes = append(routes, docsRoutes(s.cfg.AppName)...)
+	}
+	if s.Console != nil {
+		// The console limits its sign-in form itself (the login class);
+		// its pages count against the general limit like API calls.
+		for _, p := range s.Console.Paths() {
+			routes = append(routes, plainRoute{pattern: p, class: access.General, handler: s.Console})
+		}
 	}
 	return routes
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,13 +17,12 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"myapi/internal/browsertest"
 	"myapi/internal/testdb"
 )
 
 // Environment variables the browser test reads.
 const (
-	// chromiumEnv overrides the path of the browser.
-	chromiumEnv = "CHROMIUM_PATH"
 	// screenshotEnv names a PNG file to write the authorized /users/me
 	// response to, for a person to look at.
 	screenshotEnv = "TEST_DOCS_SCREENSHOT"
@@ -269,61 +267,6 @@ func redocScript(t *testing.T, page []byte) string {
 	return string(m[1])
 }
 
-// chromium returns the browser to drive, or skips the test on a developer's
-// machine without one. CI must run it, so there a missing browser fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(chromiumEnv); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "chromium is not installed (apt-get install -y chromium, or set " + chromiumEnv + "): skipping the browser test of /docs"
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but " + msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// newBrowser starts a headless chromium with a fresh profile and returns
-// a tab's context, bounded by timeout. The flags keep the browser from
-// reaching anything but the test server on its own (updates, sync, QUIC).
-func newBrowser(t *testing.T, execPath string, timeout time.Duration) context.Context {
-	t.Helper()
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancelTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(execPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // tests run as root in CI
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1400),
-	)
-	// Cleanups run last-in first-out: the browser exits before its profile
-	// directory is removed.
-	t.Cleanup(cancelAlloc)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	// Start the browser and open the tab now: the first use of a context
-	// must not race with another, and the console watcher runs in its own
-	// goroutine.
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", execPath, err)
-	}
-	return tabCtx
-}
-
 // pageProblems collects what the page reported that a person would not
 // see: uncaught exceptions and Content-Security-Policy violations.
 type pageProblems struct {
@@ -389,11 +332,11 @@ func offline(ctx context.Context, serverURL string) error {
 // a username and password through the OAuth2 password form, then run
 // GET /users/me and read the user in the response. Then it loads ReDoc.
 func TestDocsBrowser(t *testing.T) {
-	execPath := chromium(t)
+	execPath := browsertest.Chromium(t, "the browser test of /docs")
 	e := newEnv(t, sqliteEngine(t), envOptions{docs: true})
 	e.register(t, "swaggeruser")
 
-	ctx := newBrowser(t, execPath, 50*time.Second)
+	ctx := browsertest.New(t, execPath, 50*time.Second, 1280, 1400)
 	problems := &pageProblems{}
 	go watchConsole(ctx, problems)
 	if err := offline(ctx, e.URL); err != nil {

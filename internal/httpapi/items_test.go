@@ -2,8 +2,13 @@ package httpapi_test
 
 import (
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"myapi/internal/httpapi"
+	"myapi/internal/items"
 )
 
 func TestItemsCRUD(t *testing.T) {
@@ -155,4 +160,27 @@ func TestItemsBadInput(t *testing.T) {
 			e.expect(t, http.StatusUnauthorized, request{Method: "POST", Path: "/items", JSON: map[string]any{"title": "x", "price": 1}})
 		})
 	})
+}
+
+// TestItemSchemaMatchesDomainLimits keeps the API's schema and the domain's
+// rules (items.Validate, which the console uses) one set of limits: the
+// schema's tags cannot name Go constants, so this test ties them.
+func TestItemSchemaMatchesDomainLimits(t *testing.T) {
+	want := map[string]map[string]string{
+		"title":       {"minLength": "1", "maxLength": strconv.Itoa(items.MaxTitleLen)},
+		"description": {"maxLength": strconv.Itoa(items.MaxDescriptionLen)},
+		"price":       {"exclusiveMinimum": "0"},
+	}
+	for _, body := range []any{httpapi.ItemCreate{}, httpapi.ItemUpdate{}} {
+		typ := reflect.TypeOf(body)
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			for tag, value := range want[name] {
+				if got := f.Tag.Get(tag); got != value {
+					t.Errorf("%s.%s: %s is %q, items' rule says %q", typ.Name(), name, tag, got, value)
+				}
+			}
+		}
+	}
 }

@@ -146,10 +146,10 @@ func (s *server) registerUsers(api huma.API) {
 	}, access.Superuser(), access.Change, func(ctx context.Context, in *updateUserInput) (*UserOutput, error) {
 		me := currentUser(ctx)
 		b := in.Body
-		if me.ID == in.UserID && ((b.IsSuperuser != nil && !*b.IsSuperuser) || (b.IsActive != nil && !*b.IsActive)) {
+		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
+		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
 		}
-		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
 		if b.Email != nil {
 			e := users.NormalizeEmail(*b.Email)
 			upd.Email = &e
@@ -157,12 +157,6 @@ func (s *server) registerUsers(api huma.API) {
 		u, err := s.updateUser(ctx, in.UserID, upd, b.CurrentPassword)
 		if err != nil {
 			return nil, err
-		}
-		if !u.IsActive {
-			// A deactivated user's refresh tokens die with the account.
-			if err := s.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
-				return nil, err
-			}
 		}
 		return userOutput(u), nil
 	})
@@ -174,7 +168,7 @@ func (s *server) registerUsers(api huma.API) {
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, access.Superuser(), access.General, func(ctx context.Context, in *UserIDInput) (*struct{}, error) {
-		if currentUser(ctx).ID == in.UserID {
+		if users.CheckAdminChange(currentUser(ctx), in.UserID, users.Update{}, true) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
 		return nil, s.Users.DeleteUser(ctx, in.UserID)

@@ -60,3 +60,13 @@ func (e engine) LockSuperusers(ctx context.Context, t sqldb.Tx) error {
 	_, err := t.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, superusersLock)
 	return err
 }
+
+func (e engine) Collate() string { return ` COLLATE "C"` }
+
+// EstimateRows is pg_class.reltuples, which ANALYZE and autovacuum keep
+// (-1 before the first).
+func (e engine) EstimateRows(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := e.conn.QueryRow(ctx, `SELECT reltuples::bigint FROM pg_class WHERE oid = ?::regclass`, table).Scan(&n)
+	return n, err
+}

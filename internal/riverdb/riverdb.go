@@ -40,6 +40,12 @@ type Client interface {
 	InsertTx(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	// Jobs runs statements where River keeps its jobs.
 	Jobs() sqldb.Querier
+	// JobList, JobGet, JobRetry and JobCancel are River's, for the admin
+	// console's view of the queue.
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 // NewClient builds the Client of an engine: driver is its River driver,

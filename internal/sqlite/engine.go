@@ -28,6 +28,11 @@ func (e engine) Begin(ctx context.Context) (sqldb.Tx, error) {
 func (engine) Now() time.Time                                 { return time.Now().UTC() }
 func (engine) Lock(sqlstore.LockMode) string                  { return "" }
 func (engine) LockSuperusers(context.Context, sqldb.Tx) error { return nil }
+func (engine) Collate() string                                { return "" }
+
+// EstimateRows has no estimate to give: SQLite counts a million rows in
+// a few milliseconds from its smallest index.
+func (engine) EstimateRows(context.Context, string) (int64, error) { return -1, nil }
 
 // Querier runs statements through the single writer; for statements
 // sqlstore does not hold (tests, tools).

@@ -58,22 +58,21 @@ func (s *Store) RotateSession(ctx context.Context, id, oldHash, newHash string, 
 
 // RevokeSession implements auth.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
-	_, err := s.e.Writer().Exec(ctx,
-		`UPDATE refresh_sessions SET revoked_at = ?, updated_at = ? WHERE id = ? AND revoked_at IS NULL`,
-		now.UTC(), now.UTC(), id)
-	if err != nil {
-		return fmt.Errorf("revoke session: %w", err)
-	}
-	return nil
+	return s.revoke(ctx, "revoke session", `id = ?`, id, now)
 }
 
 // RevokeUserSessions implements auth.SessionStore.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, now time.Time) error {
+	return s.revoke(ctx, "revoke sessions", `user_id = ?`, userID, now)
+}
+
+// revoke revokes the live sessions where the condition holds for arg.
+func (s *Store) revoke(ctx context.Context, what, where string, arg any, now time.Time) error {
+	now = now.UTC()
 	_, err := s.e.Writer().Exec(ctx,
-		`UPDATE refresh_sessions SET revoked_at = ?, updated_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
-		now.UTC(), now.UTC(), userID)
+		`UPDATE refresh_sessions SET revoked_at = ?, updated_at = ? WHERE `+where+` AND revoked_at IS NULL`, now, now, arg)
 	if err != nil {
-		return fmt.Errorf("revoke sessions: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -34,6 +34,13 @@ type Engine interface {
 	// superuser take turns; nothing for an engine whose transactions run
 	// one at a time.
 	LockSuperusers(ctx context.Context, tx sqldb.Tx) error
+	// Collate is the clause after a text expression that makes it compare
+	// byte by byte, as the prefix indexes of migration 00004 are built
+	// (PostgreSQL's COLLATE "C"); "" where that is the default.
+	Collate() string
+	// EstimateRows is the engine's cheap guess at a table's row count; -1
+	// when it has none (counting is then the way).
+	EstimateRows(ctx context.Context, table string) (int64, error)
 }
 
 // LockMode is the strength of a row lock.

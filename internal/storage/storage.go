@@ -12,6 +12,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"myapi/internal/admin"
 	"myapi/internal/auth"
 	"myapi/internal/items"
 	"myapi/internal/postgres"
@@ -33,6 +34,12 @@ type Store interface {
 	auth.ResetStore
 	// The job queue runs on the same database (riverdb).
 	riverdb.Engine
+	// What the admin console needs besides: searches, a user's
+	// sessions, its own sessions and audit log.
+	users.Searcher
+	items.Searcher
+	auth.SessionLister
+	admin.Store
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -62,6 +62,12 @@ func Run(t *testing.T, open func(t testing.TB) storage.Store) {
 		{"Users/ReplacePasswordHash", testUsersReplacePasswordHash},
 		{"Users/LastSuperuser", testUsersLastSuperuser},
 		{"Users/ConcurrentLastSuperuser", testUsersConcurrentLastSuperuser},
+		{"Users/Search", testUsersSearch},
+		{"Items/Search", testItemsSearch},
+		{"Sessions/OfUser", testUserSessions},
+		{"Console/Sessions", testConsoleSessions},
+		{"Console/AuditLog", testAuditLog},
+		{"Console/CountRows", testCountRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

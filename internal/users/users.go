@@ -115,3 +115,55 @@ func NormalizeEmail(email string) string {
 	}
 	return email[:at+1] + strings.ToLower(email[at+1:])
 }
+
+// Sort orders of a Query.
+const (
+	SortNewest   = "newest"
+	SortOldest   = "oldest"
+	SortUsername = "username"
+)
+
+// Query selects users for a list: all of them by default, newest first.
+type Query struct {
+	// Prefix, if set, keeps the users whose username or email starts with
+	// it, ignoring case (Key).
+	Prefix string
+	// Active and Superuser, if set, keep the users with that flag.
+	Active    *bool
+	Superuser *bool
+	// Sort is SortNewest (the default), SortOldest or SortUsername.
+	Sort   string
+	Offset int64
+	Limit  int64
+}
+
+// Searcher finds users for the admin console's lists.
+type Searcher interface {
+	// SearchUsers returns the users q selects, in its order.
+	SearchUsers(ctx context.Context, q Query) ([]*User, error)
+}
+
+// PrefixBounds are the lower and upper bounds of the keys that start with
+// prefix, compared byte by byte: the range an index scan answers a prefix
+// search with. The upper bound is the prefix followed by the highest code
+// point.
+func PrefixBounds(prefix string) (lo, hi string) {
+	return prefix, prefix + "\U0010FFFF"
+}
+
+// ErrSelfChange refuses a superuser's change that would take its own
+// rights away: demoting, deactivating or deleting itself.
+var ErrSelfChange = errors.New("superusers cannot demote, deactivate or delete themselves")
+
+// CheckAdminChange applies the rule every administrative change of a user
+// obeys, through the API or the console: actor may not take away its own
+// rights (ErrSelfChange). del is a deletion.
+func CheckAdminChange(actor *User, targetID int64, upd Update, del bool) error {
+	if actor.ID != targetID {
+		return nil
+	}
+	if del || (upd.IsSuperuser != nil && !*upd.IsSuperuser) || (upd.IsActive != nil && !*upd.IsActive) {
+		return ErrSelfChange
+	}
+	return nil
+}
