@@ -55,34 +55,35 @@ type Config struct {
 	LogSampler *logging.Sampler
 }
 
-// Deps are the parts the handlers work with.
+// Deps are the parts the handlers work with. A field without the tag
+// deps:"optional" is required (New refuses Deps without it).
 type Deps struct {
 	Log    *slog.Logger
 	Auth   *auth.Service
 	Users  users.Store
 	Items  items.Store
-	Checks []Check
+	Checks []Check `deps:"optional"`
 	// Metrics, if set, counts requests and serves /metrics.
-	Metrics *metrics.Metrics
+	Metrics *metrics.Metrics `deps:"optional"`
 	// Limiter, if set, enforces the rate limits.
-	Limiter *ratelimit.Limiter
+	Limiter *ratelimit.Limiter `deps:"optional"`
 	// Cache, if set, serves GET /items and GET /items/{item_id} (with an
 	// X-Cache header) and is invalidated by item writes.
-	Cache *cache.Cache
+	Cache *cache.Cache `deps:"optional"`
 	// Tracer, if set and not a no-op, traces every request (a span named
 	// by the route) and puts trace_id in its log lines.
-	Tracer trace.TracerProvider
+	Tracer trace.TracerProvider `deps:"optional"`
 	// ErrTrack, if set, reports panics and 5xx responses to Sentry.
-	ErrTrack *errtrack.Tracker
+	ErrTrack *errtrack.Tracker `deps:"optional"`
 	// Jobs and Resets, if both set, serve password recovery
 	// (POST /auth/password-recovery, /auth/reset-password) and the
 	// superusers' view of the queue (GET /admin/jobs).
-	Jobs   JobQueue
-	Resets auth.ResetStore
+	Jobs   JobQueue        `deps:"optional"`
+	Resets auth.ResetStore `deps:"optional"`
 	// Console, if set, is served at its paths under /admin
 	// (internal/console), behind the same request id, logs, metrics and
 	// rate limits. The API's own /admin/jobs is not one of them.
-	Console Console
+	Console Console `deps:"optional"`
 }
 
 // Console is a set of pages served beside the API.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ import (
 
 // A wiring that leaves a store or service out fails at start-up, naming
 // what is missing, instead of answering 500 when a route needs it.
-func TestNewRefusesMissingDeps(t *testing.T) {
+// fullDeps are Deps with every part set, on the first test engine.
+func fullDeps(t *testing.T) httpapi.Deps {
+	t.Helper()
 	db := testdb.Engines(t)[0].Open(t)
 	hasher, err := auth.NewHasher(4, 0)
 	if err != nil {
@@ -26,9 +29,11 @@ func TestNewRefusesMissingDeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := func() httpapi.Deps {
-		return httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db, Jobs: queue, Resets: db}
-	}
+	return httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db, Jobs: queue, Resets: db}
+}
+
+func TestNewRefusesMissingDeps(t *testing.T) {
+	full := func() httpapi.Deps { return fullDeps(t) }
 	for _, c := range []struct {
 		name   string
 		change func(*httpapi.Deps)
@@ -57,5 +62,29 @@ func TestNewRefusesMissingDeps(t *testing.T) {
 				t.Fatalf("New = %v, want an error with %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestEveryRequiredDepIsChecked walks Deps: each field not tagged
+// optional, left unset, stops New with its name, so a store added to Deps
+// and forgotten in the wiring fails at start-up, not at run time.
+func TestEveryRequiredDepIsChecked(t *testing.T) {
+	typ := reflect.TypeFor[httpapi.Deps]()
+	required := 0
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Tag.Get("deps") == "optional" {
+			continue
+		}
+		required++
+		deps := fullDeps(t)
+		reflect.ValueOf(&deps).Elem().Field(i).SetZero()
+		_, err := httpapi.New(httpapi.Config{AppName: "My API", MaxBodyBytes: 1 << 20}, deps)
+		if err == nil || !strings.Contains(err.Error(), f.Name) {
+			t.Errorf("New without %s = %v, want an error naming it", f.Name, err)
+		}
+	}
+	if required == 0 {
+		t.Fatal("Deps has no required field: the walk proves nothing")
 	}
 }
