@@ -87,7 +87,7 @@ func (s *server) registerAuth(api huma.API) {
 			return nil, err
 		}
 		return userOutput(u), nil
-	})
+	}, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "login", Method: http.MethodPost, Path: "/auth/login",
@@ -96,7 +96,7 @@ func (s *server) registerAuth(api huma.API) {
 			"Returns an access token, sent as `Authorization: Bearer …`, and a refresh token that starts a session.",
 		Tags:   []string{"authentication"},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
-	}, access.Anyone(), access.Login, s.login)
+	}, access.Anyone(), access.Login, s.login, noCachedData)
 	// huma documents a raw body as opaque bytes; describe the form fields
 	// instead, so that "Try it out" offers them.
 	api.OpenAPI().Paths["/auth/login"].Post.RequestBody = &huma.RequestBody{
@@ -126,7 +126,7 @@ func (s *server) registerAuth(api huma.API) {
 			return nil, err
 		}
 		return s.tokenOutput(pair), nil
-	}, invalidRefresh)
+	}, invalidRefresh, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout",
@@ -142,7 +142,7 @@ func (s *server) registerAuth(api huma.API) {
 			return nil, err
 		}
 		return nil, nil
-	}, invalidRefresh)
+	}, invalidRefresh, noCachedData)
 }
 
 func (s *server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error) {

@@ -43,7 +43,15 @@ func (c cachedBy) apply(d *declaration) { d.cachedBy = append(d.cachedBy, c...) 
 // dropped.
 type invalidates []cacheDep
 
-func (i invalidates) apply(d *declaration) { d.invalidates = append(d.invalidates, i...) }
+func (i invalidates) apply(d *declaration) {
+	d.invalidates = append(d.invalidates, i...)
+	d.cacheDeclared = true
+}
+
+// noCachedData declares a write that changes nothing a cached response
+// shows. Every write declares its cache effect, this or invalidates, so
+// that a new one cannot forget it silently (register refuses it).
+var noCachedData = invalidates{}
 
 type cacheGensKey struct{}
 

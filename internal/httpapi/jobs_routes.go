@@ -77,7 +77,7 @@ func (s *server) registerJobs(api huma.API) {
 			return nil, err
 		}
 		return messageOutput(msgRecoverySent), nil
-	})
+	}, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "reset-password", Method: http.MethodPost, Path: "/auth/reset-password",
@@ -89,7 +89,7 @@ func (s *server) registerJobs(api huma.API) {
 			return nil, err
 		}
 		return messageOutput("Password updated"), nil
-	}, errorRule{target: auth.ErrInvalidPassword, status: http.StatusUnprocessableEntity, detail: invalidField("body.new_password")})
+	}, errorRule{target: auth.ErrInvalidPassword, status: http.StatusUnprocessableEntity, detail: invalidField("body.new_password")}, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "admin-jobs", Method: http.MethodGet, Path: "/admin/jobs",

@@ -23,6 +23,9 @@ type declaration struct {
 	errors []errorRule
 	// cachedBy and invalidates are the operation's cache dependencies.
 	cachedBy, invalidates []cacheDep
+	// cacheDeclared is set by invalidates (noCachedData included): a write
+	// must state its cache effect.
+	cacheDeclared bool
 }
 
 // metaDeclaration is the key of an operation's declaration in
@@ -58,6 +61,9 @@ func register[I, O any](s *server, api huma.API, op huma.Operation, rule access.
 	d := declaration{rule: rule, class: class}
 	for _, o := range opts {
 		o.apply(&d)
+	}
+	if writes(op.Method) && !d.cacheDeclared {
+		panic(fmt.Sprintf("httpapi: write operation %s declares no cache effect: add invalidates{…} or noCachedData", op.OperationID))
 	}
 	op.Metadata[metaDeclaration] = d
 	if op.Extensions == nil {
@@ -168,4 +174,14 @@ func mount(r chi.Router, l *ratelimit.Limiter, routes []plainRoute) {
 		}
 		r.Method(pr.method, pr.pattern, h)
 	}
+}
+
+// writes reports whether method changes data, so that its operation must
+// declare its cache effect.
+func writes(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
 }

@@ -100,7 +100,7 @@ func (s *server) registerUsers(api huma.API) {
 			return nil, err
 		}
 		return userOutput(u), nil
-	})
+	}, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Summary: "List users",
@@ -155,7 +155,7 @@ func (s *server) registerUsers(api huma.API) {
 			return nil, err
 		}
 		return userOutput(u), nil
-	})
+	}, noCachedData)
 
 	register(s, api, huma.Operation{
 		OperationID: "delete-user", Method: http.MethodDelete, Path: "/users/{user_id}",
