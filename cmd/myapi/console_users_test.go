@@ -9,22 +9,6 @@ import (
 	"myapi/internal/testdb"
 )
 
-// loginPair logs in through the form and returns the access and refresh
-// tokens.
-func loginPair(t *testing.T, base, username, password string) (string, string) {
-	t.Helper()
-	form := url.Values{"username": {username}, "password": {password}}.Encode()
-	status, body := call(t, http.MethodPost, base+"/auth/login", "application/x-www-form-urlencoded", "", strings.NewReader(form))
-	if status != http.StatusOK {
-		t.Fatalf("login %s: %d %s", username, status, body)
-	}
-	tok := decode[struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}](t, body)
-	return tok.AccessToken, tok.RefreshToken
-}
-
 // TestConsoleUserActions: revoking sessions, sending a reset email and
 // deleting with a confirmation do what the API would see.
 func TestConsoleUserActions(t *testing.T) {

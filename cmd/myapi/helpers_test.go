@@ -183,19 +183,28 @@ func decode[T any](t *testing.T, b []byte) T {
 // token.
 func login(t *testing.T, base, username, password string) string {
 	t.Helper()
+	access, _ := loginPair(t, base, username, password)
+	return access
+}
+
+// loginPair logs in through the form and returns the access and refresh
+// tokens.
+func loginPair(t *testing.T, base, username, password string) (string, string) {
+	t.Helper()
 	form := url.Values{"username": {username}, "password": {password}}.Encode()
 	status, body := call(t, http.MethodPost, base+"/auth/login", "application/x-www-form-urlencoded", "", strings.NewReader(form))
 	if status != http.StatusOK {
 		t.Fatalf("login %s: %d %s", username, status, body)
 	}
 	tok := decode[struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		TokenType    string `json:"token_type"`
 	}](t, body)
 	if tok.AccessToken == "" || tok.TokenType != "bearer" {
 		t.Fatalf("login %s: %s", username, body)
 	}
-	return tok.AccessToken
+	return tok.AccessToken, tok.RefreshToken
 }
 
 // user is the API's user body.
