@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/users"
 )
 
@@ -108,12 +109,11 @@ func (c *Console) itemSave(q *request) error {
 	}
 	f := q.r.PostForm
 	d := itemData{It: it, Title: f.Get("title"), Description: f.Get("description"), Price: strings.TrimSpace(f.Get("price"))}
-	upd := items.Update{Title: &d.Title, SetDescription: true}
-	if d.Description != "" {
-		upd.Description = &d.Description
-	}
 	price, perr := strconv.ParseFloat(d.Price, 64)
-	upd.Price = &price
+	upd := items.Update{Title: patch.Value(d.Title), Price: patch.Value(price), Description: patch.Null[string]()}
+	if d.Description != "" {
+		upd.Description = patch.NullableValue(d.Description)
+	}
 	verr := items.Validate(upd)
 	if perr != nil || verr != nil {
 		d.Error = "The price must be a number greater than 0."

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -101,7 +102,7 @@ func (s *server) registerAuth(api huma.API) {
 	api.OpenAPI().Paths["/auth/login"].Post.RequestBody = &huma.RequestBody{
 		Required: true,
 		Content: map[string]*huma.MediaType{"application/x-www-form-urlencoded": {
-			Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[loginForm](), true, "LoginForm"),
+			Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[loginForm](), true, "LoginForm"),
 		}},
 	}
 

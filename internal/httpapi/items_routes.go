@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"myapi/internal/access"
 	"myapi/internal/items"
+	"myapi/internal/patch"
 )
 
 // Item is an item as clients see it, the seed's fields.
@@ -57,10 +59,10 @@ type ItemCreate struct {
 // ItemUpdate changes the fields it names. title and price may not be null;
 // description may be null, which clears it.
 type ItemUpdate struct {
-	_           struct{} `additionalProperties:"true"`
-	Title       *string  `json:"title,omitempty" minLength:"1" maxLength:"200"`
-	Description *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
-	Price       *float64 `json:"price,omitempty" exclusiveMinimum:"0"`
+	_           struct{}               `additionalProperties:"true"`
+	Title       patch.Field[string]    `json:"title,omitzero" minLength:"1" maxLength:"200"`
+	Description patch.Nullable[string] `json:"description,omitzero" maxLength:"10000"`
+	Price       patch.Field[float64]   `json:"price,omitzero" exclusiveMinimum:"0"`
 }
 
 // ItemIDInput names an item in the path.
@@ -143,13 +145,8 @@ func (s *server) registerItems(api huma.API) {
 			"`description: null` clears the description; `title` and `price` cannot be null.",
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, owner, access.Change, func(ctx context.Context, in *itemUpdateInput) (*ItemOutput, error) {
-		upd := items.Update{
-			Title:          in.Body.Title,
-			Price:          in.Body.Price,
-			Description:    in.Body.Description,
-			SetDescription: in.Body.Description != nil || explicitNulls(in.RawBody)["description"],
-		}
-		it, err := s.Items.UpdateItem(ctx, in.ItemID, upd)
+		b := in.Body
+		it, err := s.Items.UpdateItem(ctx, in.ItemID, items.Update{Title: b.Title, Price: b.Price, Description: b.Description})
 		if err != nil {
 			return nil, err
 		}
@@ -179,14 +176,7 @@ func (s *server) itemOwner(ctx context.Context, id int64) (int64, error) {
 // itemUpdateInput is the input of PUT /items/{item_id}.
 type itemUpdateInput struct {
 	ItemIDInput
-	Body    ItemUpdate
-	RawBody []byte
-}
-
-// Resolve refuses null where a field cannot be empty, with huma's other
-// validation errors.
-func (in *itemUpdateInput) Resolve(huma.Context) []error {
-	return nullErrors(in.RawBody, "title", "price")
+	Body ItemUpdate
 }
 
 // jsonResponse documents a 200 JSON response of type T for an operation
@@ -197,7 +187,7 @@ func jsonResponse[T any](api huma.API, hint string) map[string]*huma.Response {
 		"200": {
 			Description: http.StatusText(http.StatusOK),
 			Content: map[string]*huma.MediaType{"application/json": {
-				Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[T](), true, hint),
+				Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[T](), true, hint),
 			}},
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"myapi/internal/access"
+	"myapi/internal/patch"
 	"myapi/internal/users"
 )
 
@@ -44,23 +45,23 @@ func userOutput(u *users.User) *UserOutput {
 // UserUpdateMe is what users may change about themselves. Omitted fields
 // stay as they are; null is refused, since neither field may be empty.
 type UserUpdateMe struct {
-	_        struct{} `additionalProperties:"true"`
-	Email    *string  `json:"email,omitempty" format:"email" maxLength:"254"`
-	Username *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
+	_        struct{}            `additionalProperties:"true"`
+	Email    patch.Field[string] `json:"email,omitzero" format:"email" maxLength:"254"`
+	Username patch.Field[string] `json:"username,omitzero" minLength:"3" maxLength:"50"`
 	// CurrentPassword proves a change of email, unless the session logged
 	// in within FRESH_LOGIN_MINUTES.
-	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"Needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
+	CurrentPassword patch.Field[string] `json:"current_password,omitzero" maxLength:"100" format:"password" doc:"Needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
 }
 
 // UserUpdateAdmin is what a superuser may change about any user.
 type UserUpdateAdmin struct {
-	_           struct{} `additionalProperties:"true"`
-	Email       *string  `json:"email,omitempty" format:"email" maxLength:"254"`
-	Username    *string  `json:"username,omitempty" minLength:"3" maxLength:"50"`
-	IsActive    *bool    `json:"is_active,omitempty"`
-	IsSuperuser *bool    `json:"is_superuser,omitempty"`
+	_           struct{}            `additionalProperties:"true"`
+	Email       patch.Field[string] `json:"email,omitzero" format:"email" maxLength:"254"`
+	Username    patch.Field[string] `json:"username,omitzero" minLength:"3" maxLength:"50"`
+	IsActive    patch.Field[bool]   `json:"is_active,omitzero"`
+	IsSuperuser patch.Field[bool]   `json:"is_superuser,omitzero"`
 	// CurrentPassword is the acting superuser's: see UserUpdateMe.
-	CurrentPassword *string `json:"current_password,omitempty" maxLength:"100" format:"password" doc:"The acting superuser's password: needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
+	CurrentPassword patch.Field[string] `json:"current_password,omitzero" maxLength:"100" format:"password" doc:"The acting superuser's password: needed to change the email unless the session logged in with its password in the last few minutes (FRESH_LOGIN_MINUTES)"`
 }
 
 // Page is the skip/limit query of every list.
@@ -93,12 +94,8 @@ func (s *server) registerUsers(api huma.API) {
 		Tags:   tags,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}, access.AnyUser(), access.Change, func(ctx context.Context, in *updateMeInput) (*UserOutput, error) {
-		upd := users.Update{Username: in.Body.Username}
-		if in.Body.Email != nil {
-			e := users.NormalizeEmail(*in.Body.Email)
-			upd.Email = &e
-		}
-		u, err := s.updateUser(ctx, currentUser(ctx).ID, upd, in.Body.CurrentPassword)
+		upd := users.Update{Username: in.Body.Username.Ptr(), Email: normalizedEmail(in.Body.Email)}
+		u, err := s.updateUser(ctx, currentUser(ctx).ID, upd, in.Body.CurrentPassword.Ptr())
 		if err != nil {
 			return nil, err
 		}
@@ -146,15 +143,14 @@ func (s *server) registerUsers(api huma.API) {
 	}, access.Superuser(), access.Change, func(ctx context.Context, in *updateUserInput) (*UserOutput, error) {
 		me := currentUser(ctx)
 		b := in.Body
-		upd := users.Update{Username: b.Username, IsActive: b.IsActive, IsSuperuser: b.IsSuperuser}
+		upd := users.Update{
+			Username: b.Username.Ptr(), Email: normalizedEmail(b.Email),
+			IsActive: b.IsActive.Ptr(), IsSuperuser: b.IsSuperuser.Ptr(),
+		}
 		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
 		}
-		if b.Email != nil {
-			e := users.NormalizeEmail(*b.Email)
-			upd.Email = &e
-		}
-		u, err := s.updateUser(ctx, in.UserID, upd, b.CurrentPassword)
+		u, err := s.updateUser(ctx, in.UserID, upd, b.CurrentPassword.Ptr())
 		if err != nil {
 			return nil, err
 		}
@@ -177,25 +173,21 @@ func (s *server) registerUsers(api huma.API) {
 
 // updateMeInput is the input of PUT /users/me.
 type updateMeInput struct {
-	Body    UserUpdateMe
-	RawBody []byte
-}
-
-// Resolve refuses null where a field cannot be empty, with huma's other
-// validation errors.
-func (in *updateMeInput) Resolve(huma.Context) []error {
-	return nullErrors(in.RawBody, "email", "username", "current_password")
+	Body UserUpdateMe
 }
 
 // updateUserInput is the input of PATCH /users/{user_id}.
 type updateUserInput struct {
 	UserIDInput
-	Body    UserUpdateAdmin
-	RawBody []byte
+	Body UserUpdateAdmin
 }
 
-// Resolve refuses null where a field cannot be empty, with huma's other
-// validation errors.
-func (in *updateUserInput) Resolve(huma.Context) []error {
-	return nullErrors(in.RawBody, "email", "username", "is_active", "is_superuser", "current_password")
+// normalizedEmail is the email a body sets, normalized, or nil.
+func normalizedEmail(f patch.Field[string]) *string {
+	e, ok := f.Get()
+	if !ok {
+		return nil
+	}
+	e = users.NormalizeEmail(e)
+	return &e
 }

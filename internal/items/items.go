@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"myapi/internal/patch"
 )
 
 // ErrNotFound is returned when no item has the requested id.
@@ -27,14 +29,12 @@ type Item struct {
 	UpdatedAt   time.Time
 }
 
-// Update names the fields to change. Title and Price are changed when
-// non-nil; Description is changed when SetDescription is true, and may be
-// set to nil to clear it.
+// Update names the fields to change; absent ones stay as they are. A null
+// Description clears it.
 type Update struct {
-	Title          *string
-	Price          *float64
-	Description    *string
-	SetDescription bool
+	Title       patch.Field[string]
+	Price       patch.Field[float64]
+	Description patch.Nullable[string]
 }
 
 // Store persists items.
@@ -83,7 +83,7 @@ var ErrInvalid = errors.New("invalid item")
 // MaxDescriptionLen, a positive finite price, and no NUL or invalid UTF-8
 // in text.
 func Validate(upd Update) error {
-	if t := upd.Title; t != nil {
+	if t := upd.Title.Ptr(); t != nil {
 		if n := utf8.RuneCountInString(*t); n < 1 || n > MaxTitleLen {
 			return fmt.Errorf("%w: title must be 1 to %d characters", ErrInvalid, MaxTitleLen)
 		}
@@ -91,7 +91,7 @@ func Validate(upd Update) error {
 			return fmt.Errorf("%w: title must be valid text without NUL", ErrInvalid)
 		}
 	}
-	if d := upd.Description; d != nil {
+	if d := upd.Description.Ptr(); d != nil {
 		if utf8.RuneCountInString(*d) > MaxDescriptionLen {
 			return fmt.Errorf("%w: description must be at most %d characters", ErrInvalid, MaxDescriptionLen)
 		}
@@ -99,7 +99,7 @@ func Validate(upd Update) error {
 			return fmt.Errorf("%w: description must be valid text without NUL", ErrInvalid)
 		}
 	}
-	if p := upd.Price; p != nil && (!(*p > 0) || math.IsInf(*p, 1)) {
+	if p := upd.Price.Ptr(); p != nil && (!(*p > 0) || math.IsInf(*p, 1)) {
 		return fmt.Errorf("%w: price must be a number greater than 0", ErrInvalid)
 	}
 	return nil

@@ -64,7 +64,7 @@ func (s *Store) UpdateItem(ctx context.Context, id int64, upd items.Update) (*it
 		   description = CASE WHEN ? THEN ? ELSE description END,
 		   updated_at = ?
 		 WHERE id = ? RETURNING `+itemColumns,
-		upd.Title, upd.Price, upd.SetDescription, upd.Description, s.e.Now(), id))
+		upd.Title.Ptr(), upd.Price.Ptr(), upd.Description.Set(), upd.Description.Ptr(), s.e.Now(), id))
 	if err != nil && !errors.Is(err, items.ErrNotFound) {
 		return nil, fmt.Errorf("update item %d: %w", id, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/storage"
 )
 
@@ -52,13 +53,13 @@ func testItemsCRUD(t *testing.T, s storage.Store) {
 		{"nothing", items.Update{}, func(g *items.Item) bool {
 			return g.Title == "Widget" && g.Price == 19.99 && sameStringPtr(g.Description, ptr("A useful widget"))
 		}},
-		{"title", items.Update{Title: ptr("Widget 2")}, func(g *items.Item) bool {
+		{"title", items.Update{Title: patch.Value("Widget 2")}, func(g *items.Item) bool {
 			return g.Title == "Widget 2" && g.Price == 19.99 && sameStringPtr(g.Description, ptr("A useful widget"))
 		}},
-		{"price", items.Update{Price: ptr(5.5)}, func(g *items.Item) bool {
+		{"price", items.Update{Price: patch.Value(5.5)}, func(g *items.Item) bool {
 			return g.Title == "Widget 2" && g.Price == 5.5
 		}},
-		{"all", items.Update{Title: ptr("W3"), Price: ptr(7.25), Description: ptr("d3"), SetDescription: true}, func(g *items.Item) bool {
+		{"all", items.Update{Title: patch.Value("W3"), Price: patch.Value(7.25), Description: patch.NullableValue("d3")}, func(g *items.Item) bool {
 			return g.Title == "W3" && g.Price == 7.25 && sameStringPtr(g.Description, ptr("d3"))
 		}},
 	}
@@ -89,14 +90,14 @@ func testItemsCRUD(t *testing.T, s storage.Store) {
 	if err := s.DeleteItem(ctx, it.ID); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("DeleteItem twice = %v, want ErrNotFound", err)
 	}
-	if _, err := s.UpdateItem(ctx, it.ID, items.Update{Title: ptr("x")}); !errors.Is(err, items.ErrNotFound) {
+	if _, err := s.UpdateItem(ctx, it.ID, items.Update{Title: patch.Value("x")}); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("UpdateItem(deleted) = %v, want ErrNotFound", err)
 	}
 	for _, id := range []int64{0, -1, math.MinInt64, math.MaxInt64} {
 		if _, err := s.ItemByID(ctx, id); !errors.Is(err, items.ErrNotFound) {
 			t.Errorf("ItemByID(%d) = %v, want ErrNotFound", id, err)
 		}
-		if _, err := s.UpdateItem(ctx, id, items.Update{Title: ptr("x")}); !errors.Is(err, items.ErrNotFound) {
+		if _, err := s.UpdateItem(ctx, id, items.Update{Title: patch.Value("x")}); !errors.Is(err, items.ErrNotFound) {
 			t.Errorf("UpdateItem(%d) = %v, want ErrNotFound", id, err)
 		}
 		if err := s.DeleteItem(ctx, id); !errors.Is(err, items.ErrNotFound) {
@@ -147,7 +148,7 @@ func testItemsList(t *testing.T, s storage.Store) {
 		}
 	}
 	// Updating an item does not move it in the order.
-	if _, err := s.UpdateItem(ctx, ids[0], items.Update{Title: ptr("zzz")}); err != nil {
+	if _, err := s.UpdateItem(ctx, ids[0], items.Update{Title: patch.Value("zzz")}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ListItems(ctx, 0, 100)
@@ -169,15 +170,16 @@ func testItemsDescription(t *testing.T, s storage.Store) {
 		want *string
 	}{
 		{"created without", items.Update{}, nil},
-		{"title only keeps nil", items.Update{Title: ptr("thing 2")}, nil},
-		{"Description without SetDescription is ignored", items.Update{Description: ptr("ignored")}, nil},
-		{"set", items.Update{SetDescription: true, Description: ptr("described")}, ptr("described")},
-		{"price only keeps it", items.Update{Price: ptr(3.5)}, ptr("described")},
-		{"SetDescription false keeps it", items.Update{SetDescription: false, Description: nil}, ptr("described")},
-		{"set to empty string", items.Update{SetDescription: true, Description: ptr("")}, ptr("")},
-		{"set again", items.Update{SetDescription: true, Description: ptr("again")}, ptr("again")},
-		{"cleared", items.Update{SetDescription: true, Description: nil}, nil},
-		{"stays cleared", items.Update{Title: ptr("thing 3")}, nil},
+		{"title only keeps nil", items.Update{Title: patch.Value("thing 2")}, nil},
+		{"set", items.Update{Description: patch.NullableValue("described")}, ptr("described")},
+		{"price only keeps it", items.Update{Price: patch.Value(3.5)}, ptr("described")},
+		{"absent keeps it", items.Update{Description: patch.Nullable[string]{}}, ptr("described")},
+		{"set to empty string", items.Update{Description: patch.NullableValue("")}, ptr("")},
+		{"set again", items.Update{Description: patch.NullableValue("again")}, ptr("again")},
+		{"cleared", items.Update{Description: patch.Null[string]()}, nil},
+		{"stays cleared", items.Update{Title: patch.Value("thing 3")}, nil},
+		{"cleared when clear", items.Update{Description: patch.Null[string]()}, nil},
+		{"set after cleared", items.Update{Description: patch.NullableValue("back")}, ptr("back")},
 	}
 	for _, st := range steps {
 		got, err := s.UpdateItem(ctx, it.ID, st.upd)
@@ -212,7 +214,7 @@ func testItemsVerbatim(t *testing.T, s storage.Store) {
 			continue
 		}
 		sameItem(t, got, it)
-		upd, err := s.UpdateItem(ctx, it.ID, items.Update{Title: ptr(v.s + v.s), SetDescription: true, Description: ptr(v.s)})
+		upd, err := s.UpdateItem(ctx, it.ID, items.Update{Title: patch.Value(v.s + v.s), Description: patch.NullableValue(v.s)})
 		if err != nil || upd.Title != v.s+v.s || upd.Description == nil || *upd.Description != v.s {
 			t.Errorf("%s: UpdateItem = %v, %v", v.name, upd, err)
 		}
@@ -241,7 +243,7 @@ func testItemsConstraints(t *testing.T, s storage.Store) {
 			t.Errorf("CreateItem with %s succeeded (id %d), want an error", b.name, it.ID)
 		}
 	}
-	if _, err := s.UpdateItem(ctx, newItem(t, s, owner.ID, "ok").ID, items.Update{Price: ptr(0.0)}); err == nil || errors.Is(err, items.ErrNotFound) {
+	if _, err := s.UpdateItem(ctx, newItem(t, s, owner.ID, "ok").ID, items.Update{Price: patch.Value(0.0)}); err == nil || errors.Is(err, items.ErrNotFound) {
 		t.Errorf("UpdateItem to price 0 = %v, want a constraint error", err)
 	}
 	list, err := s.ListItems(ctx, 0, 100)

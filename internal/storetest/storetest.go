@@ -17,6 +17,7 @@ import (
 
 	"myapi/internal/auth"
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -267,7 +268,7 @@ func testTimestamps(t *testing.T, s storage.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := s.UpdateItem(ctx, it.ID, items.Update{Title: ptr("renamed")})
+	ui, err := s.UpdateItem(ctx, it.ID, items.Update{Title: patch.Value("renamed")})
 	if err != nil {
 		t.Fatal(err)
 	}
