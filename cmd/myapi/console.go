@@ -33,6 +33,10 @@ func newConsole(cfg *config.Config, db storage.Store, svc *auth.Service, q *jobs
 	if rc != nil {
 		checks = append(checks, console.Check{Name: "Redis", Ping: rc.Ping})
 	}
+	backups, err := openBackups(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c, err := console.New(console.Config{
 		Version:     cfg.AppVersion,
 		IdleTimeout: cfg.AdminSessionIdle,
@@ -41,6 +45,7 @@ func newConsole(cfg *config.Config, db storage.Store, svc *auth.Service, q *jobs
 	}, console.Deps{
 		Log: log, Auth: svc, Store: db, Jobs: q, Limiter: limiter, Checks: checks,
 		ItemsChanged: func(ctx context.Context) { respCache.Invalidate(ctx, cache.Epoch) },
+		Backups:      backups, BackupEvery: cfg.BackupEvery(), BackupKeep: cfg.BackupKeep,
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 
 	"myapi/internal/admin"
 	"myapi/internal/auth"
+	"myapi/internal/backup"
 	"myapi/internal/clientip"
 	"myapi/internal/items"
 	"myapi/internal/jobs"
@@ -52,6 +53,12 @@ type JobQueue interface {
 	EnqueuePasswordRecovery(ctx context.Context, email string) error
 }
 
+// Backups is where the database's backups are, for the dashboard.
+type Backups interface {
+	Dir() string
+	Last() (backup.Info, bool, error)
+}
+
 // Check is a named dependency the dashboard shows the status of.
 type Check struct {
 	Name string
@@ -80,6 +87,11 @@ type Deps struct {
 	// Limiter, if set, puts the sign-in form under the login rate limit.
 	Limiter *ratelimit.Limiter
 	Checks  []Check
+	// Backups, if set, are shown on the dashboard: scheduled every
+	// BackupEvery (0: not scheduled), keeping the newest BackupKeep.
+	Backups     Backups
+	BackupEvery time.Duration
+	BackupKeep  int
 	// ItemsChanged, if set, runs after the console changed or deleted
 	// items, e.g. to drop the API's cached responses.
 	ItemsChanged func(ctx context.Context)
@@ -139,7 +151,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05")
 	},
-	"price": func(p float64) string { return fmt.Sprintf("%.2f", p) },
+	"duration": shortDuration,
+	"size":     humanSize,
+	"price":    func(p float64) string { return fmt.Sprintf("%.2f", p) },
 	"lastError": func(j *jobs.Job) string {
 		if len(j.Errors) == 0 {
 			return ""

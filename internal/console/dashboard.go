@@ -2,10 +2,14 @@ package console
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"myapi/internal/admin"
+	"myapi/internal/backup"
 	"myapi/internal/jobs"
 )
 
@@ -32,6 +36,37 @@ type dashboardData struct {
 	Checks   []checkStatus
 	Version  string
 	Failed   []*jobs.Job
+	Backups  backupsPanel
+}
+
+// backupsPanel is where the backups are and the newest of them.
+type backupsPanel struct {
+	Configured bool
+	Dir        string
+	Every      time.Duration
+	Keep       int
+	Last       *backup.Info
+	LastName   string
+	Error      string
+}
+
+// backupsPanel reads the backups directory; an unreadable one is shown as
+// such on the panel rather than failing the whole dashboard.
+func (c *Console) backupsPanel() backupsPanel {
+	b := c.deps.Backups
+	if b == nil {
+		return backupsPanel{}
+	}
+	p := backupsPanel{Configured: true, Dir: b.Dir(), Every: c.deps.BackupEvery, Keep: c.deps.BackupKeep}
+	last, ok, err := b.Last()
+	switch {
+	case err != nil:
+		c.deps.Log.Warn("console: listing the backups", "dir", p.Dir, "error", err)
+		p.Error = err.Error()
+	case ok:
+		p.Last, p.LastName = &last, filepath.Base(last.Path)
+	}
+	return p
 }
 
 // rowCounts returns the users and items counts, at most countsTTL old.
@@ -83,5 +118,32 @@ func (c *Console) dashboard(q *request) error {
 		}
 		d.Checks = append(d.Checks, st)
 	}
+	d.Backups = c.backupsPanel()
 	return c.show(q, "dashboard", "Dashboard", "dashboard", d)
+}
+
+// shortDuration is d as BACKUP_INTERVAL would be written: 1h, not 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// humanSize is n bytes in the largest binary unit that keeps it at least 1.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
