@@ -73,7 +73,9 @@ func run(ctx context.Context, o options) error {
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	srv := exec.CommandContext(ctx, o.bin, "serve")
-	srv.Env = append(os.Environ(), "ENV_FILE="+os.DevNull, "DATABASE_URL="+o.db, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port),
+	// BACKUP_INTERVAL=0: on SQLite a first backup would start at once and
+	// copy the file while the pages are timed.
+	srv.Env = append(os.Environ(), "ENV_FILE="+os.DevNull, "BACKUP_INTERVAL=0", "DATABASE_URL="+o.db, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port),
 		"BCRYPT_COST=4", "RATE_LIMIT_PER_MINUTE=0", "LOGIN_RATE_LIMIT_PER_MINUTE=0", "LOG_LEVEL=WARNING", "EMAIL_ENABLED=false",
 		"SECRET_KEY=consoleseed-0123456789abcdef0123456789abcdef")
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
