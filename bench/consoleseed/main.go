@@ -1,12 +1,15 @@
 // Command consoleseed measures the admin console at size: it fills a
-// PostgreSQL database with users and items (100 000 and 1 000 000 by
-// default) in SQL, starts myapi on it, signs in to the console and times
-// every page, lists with searches and filters included.
+// PostgreSQL or SQLite database with users and items (100 000 and
+// 1 000 000 by default) in SQL, starts myapi on it, signs in to the console
+// and times every page, lists with searches and filters included.
 //
 //	go build -o /tmp/myapi ./cmd/myapi
 //	go run ./bench/consoleseed -bin /tmp/myapi -db postgres://postgres@127.0.0.1:5432/myapi_bench?sslmode=disable
+//	go run ./bench/consoleseed -bin /tmp/myapi -db sqlite:////tmp/consoleseed.db
 //
-// The database must exist and be empty; it is migrated by the server.
+// A PostgreSQL database must exist and be empty; a SQLite file must not
+// exist yet (sqlite:///rel/path or sqlite:////abs/path, as for the
+// server). Either is created or migrated by the server it starts.
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"golang.org/x/crypto/bcrypt"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 type options struct {
@@ -41,14 +45,20 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "", "the myapi binary to measure")
-	flag.StringVar(&o.db, "db", os.Getenv("DATABASE_URL"), "an empty PostgreSQL database")
+	flag.StringVar(&o.db, "db", os.Getenv("DATABASE_URL"), "an empty PostgreSQL database or a new SQLite file (sqlite:///path)")
 	flag.IntVar(&o.users, "users", 100_000, "users to create")
 	flag.IntVar(&o.items, "items", 1_000_000, "items to create")
 	flag.IntVar(&o.runs, "runs", 20, "requests per page")
 	flag.Parse()
-	if o.bin == "" || !strings.HasPrefix(o.db, "postgres") {
-		fmt.Fprintln(os.Stderr, "usage: consoleseed -bin /path/to/myapi -db postgres://…")
+	if o.bin == "" || !strings.HasPrefix(o.db, "postgres") && !strings.HasPrefix(o.db, sqlitePrefix) {
+		fmt.Fprintln(os.Stderr, "usage: consoleseed -bin /path/to/myapi -db postgres://…|sqlite:///path")
 		os.Exit(2)
+	}
+	if path, ok := strings.CutPrefix(o.db, sqlitePrefix); ok {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(os.Stderr, "consoleseed: %s exists; give a new file\n", path)
+			os.Exit(2)
+		}
 	}
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "consoleseed:", err)
@@ -63,7 +73,9 @@ func run(ctx context.Context, o options) error {
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	srv := exec.CommandContext(ctx, o.bin, "serve")
-	srv.Env = append(os.Environ(), "ENV_FILE="+os.DevNull, "DATABASE_URL="+o.db, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port),
+	// BACKUP_INTERVAL=0: on SQLite a first backup would start at once and
+	// copy the file while the pages are timed.
+	srv.Env = append(os.Environ(), "ENV_FILE="+os.DevNull, "BACKUP_INTERVAL=0", "DATABASE_URL="+o.db, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port),
 		"BCRYPT_COST=4", "RATE_LIMIT_PER_MINUTE=0", "LOGIN_RATE_LIMIT_PER_MINUTE=0", "LOG_LEVEL=WARNING", "EMAIL_ENABLED=false",
 		"SECRET_KEY=consoleseed-0123456789abcdef0123456789abcdef")
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
@@ -126,6 +138,9 @@ func fill(ctx context.Context, dbURL string, users, items int) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte("bench-password"), 4)
 	if err != nil {
 		return err
+	}
+	if path, ok := strings.CutPrefix(dbURL, sqlitePrefix); ok {
+		return fillSQLite(ctx, path, string(hash), users, items)
 	}
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
