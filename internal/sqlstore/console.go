@@ -28,9 +28,15 @@ func (s *Store) SearchUsers(ctx context.Context, q users.Query) ([]*users.User, 
 		filters = append(filters, "is_active = ?")
 		filterArgs = append(filterArgs, *q.Active)
 	}
-	if q.Superuser != nil {
-		filters = append(filters, "is_superuser = ?")
-		filterArgs = append(filterArgs, *q.Superuser)
+	switch {
+	case q.Superuser == nil:
+	case *q.Superuser:
+		// Bare, as the partial index's own predicate: SQLite uses a partial
+		// index only for a term that matches it literally, and
+		// "is_superuser = ?" scanned the whole table.
+		filters = append(filters, "is_superuser")
+	default:
+		filters = append(filters, "NOT is_superuser")
 	}
 	order := ` ORDER BY id DESC`
 	switch q.Sort {
