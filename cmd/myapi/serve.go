@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -147,13 +148,19 @@ func observe(ctx context.Context, cfg *config.Config, getenv func(string) string
 // every core when nothing else runs. It settles BCRYPT_CONCURRENCY=0 as
 // the number of Ps, and returns the function that restores them.
 func shareCPUWithHashes(cfg *config.Config) func() {
-	procs := runtime.GOMAXPROCS(0)
+	procs := defaultProcs()
 	if cfg.BcryptConcurrency == 0 {
 		cfg.BcryptConcurrency = procs
 	}
 	runtime.GOMAXPROCS(procs + cfg.BcryptConcurrency)
 	return func() { runtime.GOMAXPROCS(procs) }
 }
+
+// defaultProcs is GOMAXPROCS as the process started, read once: GOMAXPROCS
+// is process state, and servers started side by side in one process (the
+// tests) that each added their extra Ps to the current value compounded it
+// into thousands of Ps and exhausted the threads.
+var defaultProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
 // newAPI builds the HTTP API on a, with its response cache (stopped by the
 // returned func) and rate limiter.
