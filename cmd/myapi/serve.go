@@ -193,8 +193,7 @@ func newAPI(a *app, m *metrics.Metrics, rc *redisConn, obs *observability, drain
 	}, httpapi.Deps{
 		Log:      log,
 		Auth:     a.auth,
-		Users:    a.db,
-		Items:    a.db,
+		Store:    a.db,
 		Checks:   readinessChecks(a.db, rc, drain),
 		Metrics:  requestMetrics(cfg, m),
 		Limiter:  limiter,
@@ -202,7 +201,6 @@ func newAPI(a *app, m *metrics.Metrics, rc *redisConn, obs *observability, drain
 		ErrTrack: obs.tracker,
 		Cache:    respCache,
 		Jobs:     a.queue,
-		Resets:   a.db,
 		Console:  adminConsole,
 	})
 	if err != nil {

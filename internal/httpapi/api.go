@@ -20,12 +20,11 @@ import (
 	"myapi/internal/auth"
 	"myapi/internal/cache"
 	"myapi/internal/errtrack"
-	"myapi/internal/items"
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
 	"myapi/internal/ratelimit"
+	"myapi/internal/storage"
 	"myapi/internal/tracing"
-	"myapi/internal/users"
 )
 
 // Check is a named readiness probe, e.g. the database's Ping.
@@ -58,10 +57,11 @@ type Config struct {
 // Deps are the parts the handlers work with. A field without the tag
 // deps:"optional" is required (New refuses Deps without it).
 type Deps struct {
-	Log    *slog.Logger
-	Auth   *auth.Service
-	Users  users.Store
-	Items  items.Store
+	Log  *slog.Logger
+	Auth *auth.Service
+	// Store is the database: every resource's store (a new one is
+	// added to storage.Resources).
+	Store  storage.Resources
 	Checks []Check `deps:"optional"`
 	// Metrics, if set, counts requests and serves /metrics.
 	Metrics *metrics.Metrics `deps:"optional"`
@@ -75,11 +75,10 @@ type Deps struct {
 	Tracer trace.TracerProvider `deps:"optional"`
 	// ErrTrack, if set, reports panics and 5xx responses to Sentry.
 	ErrTrack *errtrack.Tracker `deps:"optional"`
-	// Jobs and Resets, if both set, serve password recovery
-	// (POST /auth/password-recovery, /auth/reset-password) and the
-	// superusers' view of the queue (GET /admin/jobs).
-	Jobs   JobQueue        `deps:"optional"`
-	Resets auth.ResetStore `deps:"optional"`
+	// Jobs, if set, serves password recovery (POST
+	// /auth/password-recovery, /auth/reset-password) and the superusers'
+	// view of the queue (GET /admin/jobs).
+	Jobs JobQueue `deps:"optional"`
 	// Console, if set, is served at its paths under /admin
 	// (internal/console), behind the same request id, logs, metrics and
 	// rate limits. The API's own /admin/jobs is not one of them.

@@ -20,6 +20,7 @@ import (
 	"myapi/internal/items"
 	"myapi/internal/redisconn"
 	"myapi/internal/redisconn/redistest"
+	"myapi/internal/storage"
 	"myapi/internal/testdb"
 )
 
@@ -251,7 +252,7 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 // countingItems counts the queries that reach the database and makes
 // reads slow, so that concurrent requests overlap.
 type countingItems struct {
-	items.Store
+	storage.Resources
 	delay       time.Duration
 	byID, lists atomic.Int64
 }
@@ -259,13 +260,13 @@ type countingItems struct {
 func (c *countingItems) ItemByID(ctx context.Context, id int64) (*items.Item, error) {
 	c.byID.Add(1)
 	time.Sleep(c.delay)
-	return c.Store.ItemByID(ctx, id)
+	return c.Resources.ItemByID(ctx, id)
 }
 
 func (c *countingItems) ListItems(ctx context.Context, skip, limit int64) ([]*items.Item, error) {
 	c.lists.Add(1)
 	time.Sleep(c.delay)
-	return c.Store.ListItems(ctx, skip, limit)
+	return c.Resources.ListItems(ctx, skip, limit)
 }
 
 func TestCacheConcurrentMissesOneQuery(t *testing.T) {
@@ -284,8 +285,8 @@ func TestCacheConcurrentMissesOneQuery(t *testing.T) {
 					t.Parallel()
 					counter := &countingItems{delay: 300 * time.Millisecond}
 					cc := backend.open(t)
-					e := newEnv(t, engine, envOptions{cache: cc, wrapItems: func(s items.Store) items.Store {
-						counter.Store = s
+					e := newEnv(t, engine, envOptions{cache: cc, wrapStore: func(s storage.Resources) storage.Resources {
+						counter.Resources = s
 						return counter
 					}})
 					token, _ := e.user(t, "dave")

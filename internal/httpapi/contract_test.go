@@ -77,7 +77,7 @@ func loadContract() contract {
 	}
 	svc := auth.NewService(db, db, hasher, auth.NewTokens([]byte(testSecret), time.Minute, time.Hour))
 	h, err := httpapi.New(httpapi.Config{AppName: "My API", Version: "test", Environment: "development", DocsEnabled: true, MaxBodyBytes: 1 << 20},
-		httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db})
+		httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Store: db})
 	if err != nil {
 		return contract{err: err}
 	}

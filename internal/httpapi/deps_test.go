@@ -29,7 +29,7 @@ func fullDeps(t *testing.T) httpapi.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Users: db, Items: db, Jobs: queue, Resets: db}
+	return httpapi.Deps{Log: logging.New(io.Discard, true, 0), Auth: svc, Store: db, Jobs: queue}
 }
 
 func TestNewRefusesMissingDeps(t *testing.T) {
@@ -40,14 +40,11 @@ func TestNewRefusesMissingDeps(t *testing.T) {
 		want   string // "" : New succeeds
 	}{
 		{"complete", func(*httpapi.Deps) {}, ""},
-		{"no password recovery", func(d *httpapi.Deps) { d.Jobs, d.Resets = nil, nil }, ""},
-		{"no item store", func(d *httpapi.Deps) { d.Items = nil }, "missing Items"},
-		{"no user store", func(d *httpapi.Deps) { d.Users = nil }, "missing Users"},
+		{"no password recovery", func(d *httpapi.Deps) { d.Jobs = nil }, ""},
+		{"no store", func(d *httpapi.Deps) { d.Store = nil }, "missing Store"},
 		{"no auth service", func(d *httpapi.Deps) { d.Auth = nil }, "missing Auth"},
 		{"no logger", func(d *httpapi.Deps) { d.Log = nil }, "missing Log"},
-		{"two missing, in a stable order", func(d *httpapi.Deps) { d.Items, d.Users = nil, nil }, "missing Users, Items"},
-		{"queue without reset store", func(d *httpapi.Deps) { d.Resets = nil }, "both Jobs and Resets"},
-		{"reset store without queue", func(d *httpapi.Deps) { d.Jobs = nil }, "both Jobs and Resets"},
+		{"two missing, in a stable order", func(d *httpapi.Deps) { d.Store, d.Auth = nil, nil }, "missing Auth, Store"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			deps := full()

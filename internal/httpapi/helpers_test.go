@@ -19,7 +19,6 @@ import (
 	"myapi/internal/cache"
 	"myapi/internal/clientip"
 	"myapi/internal/httpapi"
-	"myapi/internal/items"
 	"myapi/internal/jobs"
 	"myapi/internal/logging"
 	"myapi/internal/metrics"
@@ -53,8 +52,9 @@ type envOptions struct {
 	// dbURL, if set, is a database to share with other servers (migrated
 	// if needed) instead of a fresh one.
 	dbURL string
-	// wrapItems, if set, decorates the item store (e.g. to count queries).
-	wrapItems func(items.Store) items.Store
+	// wrapStore, if set, decorates the store the handlers use (e.g. to
+	// count queries).
+	wrapStore func(storage.Resources) storage.Resources
 	// quiet drops the logs below warnings (benchmarks).
 	quiet bool
 	// logOut, if set, receives the JSON logs instead of env.Logs.
@@ -136,9 +136,9 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	} else {
 		db = engine.Open(t)
 	}
-	var itemStore items.Store = db
-	if opts.wrapItems != nil {
-		itemStore = opts.wrapItems(db)
+	var store storage.Resources = db
+	if opts.wrapStore != nil {
+		store = opts.wrapStore(db)
 	}
 	if opts.bcryptCost == 0 {
 		opts.bcryptCost = 4 // the cheapest cost keeps tests fast
@@ -180,13 +180,12 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 		m = metrics.New("test", "abc123")
 	}
 	var queue httpapi.JobQueue
-	var resets auth.ResetStore
 	if opts.jobs {
 		q, err := jobs.New(jobs.Deps{Store: db, Auth: svc}, jobs.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		queue, resets = q, db
+		queue = q
 	}
 	handler, err := httpapi.New(httpapi.Config{
 		AppName:        "My API",
@@ -199,14 +198,12 @@ func buildEnv(t testing.TB, engine testdb.Engine, opts envOptions) *env {
 	}, httpapi.Deps{
 		Log:     logging.New(logOut, true, logLevel),
 		Auth:    svc,
-		Users:   db,
-		Items:   itemStore,
+		Store:   store,
 		Checks:  []httpapi.Check{{Name: "database", Ping: db.Ping}},
 		Metrics: m,
 		Limiter: limiter,
 		Cache:   opts.cache,
 		Jobs:    queue,
-		Resets:  resets,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -80,7 +80,7 @@ func (s *server) registerItems(api huma.API) {
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, access.AnyUser(), access.General, func(ctx context.Context, in *struct{ Body ItemCreate }) (*ItemOutput, error) {
 		it := &items.Item{Title: in.Body.Title, Description: in.Body.Description, Price: in.Body.Price, OwnerID: currentUser(ctx).ID}
-		if err := s.Items.CreateItem(ctx, it); err != nil {
+		if err := s.Store.CreateItem(ctx, it); err != nil {
 			return nil, err
 		}
 		return &ItemOutput{Body: toItem(it)}, nil
@@ -93,7 +93,7 @@ func (s *server) registerItems(api huma.API) {
 		Responses: jsonResponse[[]Item](api, "ListItemsResponse"),
 	}, access.Anyone(), access.General, func(ctx context.Context, in *Page) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
-			list, err := s.Items.ListItems(ctx, in.Skip, in.Limit)
+			list, err := s.Store.ListItems(ctx, in.Skip, in.Limit)
 			if err != nil {
 				return nil, err
 			}
@@ -118,7 +118,7 @@ func (s *server) registerItems(api huma.API) {
 		Responses: jsonResponse[Item](api, "Item"),
 	}, access.Anyone(), access.General, func(ctx context.Context, in *ItemIDInput) (*cachedJSONOutput, error) {
 		load := func(ctx context.Context) ([]byte, error) {
-			it, err := s.Items.ItemByID(ctx, in.ItemID)
+			it, err := s.Store.ItemByID(ctx, in.ItemID)
 			if err != nil {
 				return nil, err
 			}
@@ -146,7 +146,7 @@ func (s *server) registerItems(api huma.API) {
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, owner, access.Change, func(ctx context.Context, in *itemUpdateInput) (*ItemOutput, error) {
 		b := in.Body
-		it, err := s.Items.UpdateItem(ctx, in.ItemID, items.Update{Title: b.Title, Price: b.Price, Description: b.Description})
+		it, err := s.Store.UpdateItem(ctx, in.ItemID, items.Update{Title: b.Title, Price: b.Price, Description: b.Description})
 		if err != nil {
 			return nil, err
 		}
@@ -160,13 +160,13 @@ func (s *server) registerItems(api huma.API) {
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, owner, access.General, func(ctx context.Context, in *ItemIDInput) (*struct{}, error) {
-		return nil, s.Items.DeleteItem(ctx, in.ItemID)
+		return nil, s.Store.DeleteItem(ctx, in.ItemID)
 	}, invalidates{depItem("item_id"), depItemList})
 }
 
 // itemOwner is the owner of item id, for the owner rule.
 func (s *server) itemOwner(ctx context.Context, id int64) (int64, error) {
-	it, err := s.Items.ItemByID(ctx, id)
+	it, err := s.Store.ItemByID(ctx, id)
 	if err != nil {
 		return 0, err
 	}

@@ -63,7 +63,7 @@ type JobCountsOutput struct {
 const msgRecoverySent = "If an account has this email, a password-reset message is on its way"
 
 func (s *server) registerJobs(api huma.API) {
-	if s.Jobs == nil || s.Resets == nil {
+	if s.Jobs == nil {
 		return
 	}
 	tags := []string{"authentication"}
@@ -85,7 +85,7 @@ func (s *server) registerJobs(api huma.API) {
 		Description: "The token works once and for a limited time. Every session of the user is revoked.",
 		Tags:        tags, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
 	}, access.Anyone(), access.Login, func(ctx context.Context, in *struct{ Body ResetPasswordRequest }) (*MessageOutput, error) {
-		if _, err := s.Auth.ResetPassword(ctx, s.Resets, in.Body.Token, in.Body.NewPassword); err != nil {
+		if _, err := s.Auth.ResetPassword(ctx, s.Store, in.Body.Token, in.Body.NewPassword); err != nil {
 			return nil, err
 		}
 		return messageOutput("Password updated"), nil

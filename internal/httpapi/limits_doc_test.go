@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"myapi/internal/items"
+	"myapi/internal/storage"
 	"myapi/internal/testdb"
 )
 
@@ -78,13 +79,13 @@ func toJSON(v any) string {
 // tamperedItems changes an item before the real store writes it: a way to
 // make the real database refuse a write the API would never send.
 type tamperedItems struct {
-	items.Store
+	storage.Resources
 	tamper func(*items.Item)
 }
 
 func (s tamperedItems) CreateItem(ctx context.Context, it *items.Item) error {
 	s.tamper(it)
-	return s.Store.CreateItem(ctx, it)
+	return s.Resources.CreateItem(ctx, it)
 }
 
 // TestDatabaseRefusals: a constraint the database enforces and the API
@@ -102,7 +103,7 @@ func TestDatabaseRefusals(t *testing.T) {
 		} {
 			t.Run(engine.Name+" "+tc.name, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t, engine, envOptions{wrapItems: func(s items.Store) items.Store { return tamperedItems{s, tc.tamper} }})
+				e := newEnv(t, engine, envOptions{wrapStore: func(s storage.Resources) storage.Resources { return tamperedItems{s, tc.tamper} }})
 				token, _ := e.user(t, "tim")
 				res := e.expect(t, tc.status, request{Method: "POST", Path: "/items", Token: token, JSON: map[string]any{"title": "Lamp", "price": 1}})
 				if d := res.Detail(t); d != tc.detail && !strings.HasPrefix(d, tc.detail) {

@@ -108,7 +108,7 @@ func (s *server) registerUsers(api huma.API) {
 		Tags:        tags,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, access.Superuser(), access.General, func(ctx context.Context, in *Page) (*UserListOutput, error) {
-		list, err := s.Users.ListUsers(ctx, in.Skip, in.Limit)
+		list, err := s.Store.ListUsers(ctx, in.Skip, in.Limit)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func (s *server) registerUsers(api huma.API) {
 		Tags:        tags,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, access.SelfOrSuperuser("user_id"), access.General, func(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
-		u, err := s.Users.UserByID(ctx, in.UserID)
+		u, err := s.Store.UserByID(ctx, in.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +167,7 @@ func (s *server) registerUsers(api huma.API) {
 		if users.CheckAdminChange(currentUser(ctx), in.UserID, users.Update{}, true) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot delete themselves")
 		}
-		return nil, s.Users.DeleteUser(ctx, in.UserID)
+		return nil, s.Store.DeleteUser(ctx, in.UserID)
 	}, invalidates{depEverything}) // their items go with them
 }
 

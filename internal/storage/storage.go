@@ -26,12 +26,19 @@ import (
 // empty.
 const DefaultSQLitePath = "data/myapi.db"
 
-// Store is what every engine provides.
-type Store interface {
+// Resources are every resource's store, as the HTTP handlers use them
+// (httpapi.Deps.Store). A new resource adds its store here: both engines
+// provide it through internal/sqlstore, or do not compile.
+type Resources interface {
 	users.Store
 	items.Store
-	auth.SessionStore
 	auth.ResetStore
+}
+
+// Store is what every engine provides.
+type Store interface {
+	Resources
+	auth.SessionStore
 	// The job queue runs on the same database (riverdb).
 	riverdb.Engine
 	// What the admin console needs besides: searches, a user's
