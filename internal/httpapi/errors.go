@@ -70,8 +70,6 @@ const (
 	// msgInvalidResetToken does not say whether the token was used, expired
 	// or never issued.
 	msgInvalidResetToken = "Invalid or expired reset token"
-	msgUserNotFound      = "User not found"
-	msgItemNotFound      = "Item not found"
 	msgEmailTaken        = "Email already registered"
 	msgUsernameTaken     = "Username already taken"
 	msgWrongLogin        = "Incorrect username or password"

@@ -11,8 +11,8 @@ import (
 
 	"myapi/internal/access"
 	"myapi/internal/auth"
+	"myapi/internal/errkind"
 	"myapi/internal/errtrack"
-	"myapi/internal/items"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -30,12 +30,12 @@ func text(detail string) func(*server, error) string {
 	return func(*server, error) string { return detail }
 }
 
-// errorTable answers every domain error a handler may return. A route that
-// answers one of them differently declares an override (register).
+// errorTable answers the domain errors a handler may return that are not
+// answered by their kind (kindStatus), or differently from it (the seed
+// answers a taken email with 400, not 409). A route that answers one of
+// them differently declares an override (register).
 var errorTable = []errorRule{
 	{target: access.ErrForbidden, status: http.StatusForbidden, detail: text(msgForbidden)},
-	{target: users.ErrNotFound, status: http.StatusNotFound, detail: text(msgUserNotFound)},
-	{target: items.ErrNotFound, status: http.StatusNotFound, detail: text(msgItemNotFound)},
 	{target: users.ErrEmailTaken, status: http.StatusBadRequest, detail: text(msgEmailTaken)},
 	{target: users.ErrUsernameTaken, status: http.StatusBadRequest, detail: text(msgUsernameTaken)},
 	{target: users.ErrLastSuperuser, status: http.StatusForbidden, detail: text("The last active superuser cannot be demoted, deactivated or deleted")},
@@ -51,6 +51,15 @@ var errorTable = []errorRule{
 	{target: auth.ErrResetTokenInvalid, status: http.StatusBadRequest, detail: text(msgInvalidResetToken)},
 }
 
+// kindStatus answers every error declared with a kind (errkind) that no
+// rule above names: its status, and its own message as the detail. A new
+// resource's errors are answered here without a line of their own.
+var kindStatus = map[errkind.Kind]int{
+	errkind.NotFound: http.StatusNotFound,
+	errkind.Conflict: http.StatusConflict,
+	errkind.Invalid:  http.StatusUnprocessableEntity,
+}
+
 // invalidField is the detail of a 422 naming the field at location.
 func invalidField(location string) func(*server, error) string {
 	return func(_ *server, err error) string { return "validation failed: " + location + ": " + err.Error() }
@@ -58,7 +67,8 @@ func invalidField(location string) func(*server, error) string {
 
 // httpError turns a handler's error into its response: errors that already
 // are responses (huma.StatusError) pass, domain errors are answered by
-// overrides, then by errorTable, and anything else by unexpected. Headers
+// overrides, then by errorTable, then by their kind, and anything else by
+// unexpected. Headers
 // attached to err (huma.ErrorWithHeaders) are kept.
 func (s *server) httpError(ctx context.Context, err error, overrides []errorRule) error {
 	var se huma.StatusError
@@ -68,6 +78,9 @@ func (s *server) httpError(ctx context.Context, err error, overrides []errorRule
 	r, ok := findRule(overrides, err)
 	if !ok {
 		r, ok = findRule(errorTable, err)
+	}
+	if ke, kinded := errkind.Of(err); !ok && kinded && kindStatus[ke.Kind] != 0 {
+		r, ok = errorRule{status: kindStatus[ke.Kind], detail: text(ke.Message)}, true
 	}
 	var mapped error
 	switch {

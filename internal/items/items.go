@@ -12,11 +12,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"myapi/internal/errkind"
 	"myapi/internal/patch"
 )
 
 // ErrNotFound is returned when no item has the requested id.
-var ErrNotFound = errors.New("item not found")
+var ErrNotFound = errkind.New(errkind.NotFound, "Item not found")
 
 // Item is something a user owns and offers at a price.
 type Item struct {

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"myapi/internal/errkind"
 	"myapi/internal/sqldb"
 )
 
 // Errors a Store returns; callers test them with errors.Is.
 var (
-	ErrNotFound      = errors.New("user not found")
+	ErrNotFound      = errkind.New(errkind.NotFound, "User not found")
 	ErrEmailTaken    = errors.New("email already registered")
 	ErrUsernameTaken = errors.New("username already taken")
 	// ErrLastSuperuser refuses a change that would leave no active
