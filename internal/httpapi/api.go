@@ -122,11 +122,12 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	api := humachi.New(r, s.humaConfig())
 	api.UseMiddleware(limit(deps.Limiter), s.authenticate(api), checkInput(api))
 
-	s.registerMeta(api)
+	// One call per group of routes, in the order of the document's tags.
 	s.registerAuth(api)
 	s.registerUsers(api)
 	s.registerItems(api)
 	s.registerJobs(api)
+	s.registerMeta(api)
 	documentTransportErrors(api)
 	documentConflicts(api)
 	describeAPI(api)

@@ -75,9 +75,10 @@ type loginForm struct {
 }
 
 func (s *server) registerAuth(api huma.API) {
+	tags := tag(api, "authentication", "Registration, the OAuth2 password login, refresh-token rotation, logout and password recovery.")
 	register(s, api, huma.Operation{
 		OperationID: "register", Method: http.MethodPost, Path: "/auth/register",
-		Summary: "Register a user", Tags: []string{"authentication"},
+		Summary: "Register a user", Tags: tags,
 		Description: "Creates an active account that is not a superuser and sends it a welcome email in the background. " +
 			"Email and username are unique, ignoring case (400 when taken).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
@@ -94,7 +95,7 @@ func (s *server) registerAuth(api huma.API) {
 		Summary: "Log in (OAuth2 password flow)",
 		Description: "Form-encoded `username` and `password`, as OAuth2 clients and Swagger UI's Authorize button send them. " +
 			"Returns an access token, sent as `Authorization: Bearer …`, and a refresh token that starts a session.",
-		Tags:   []string{"authentication"},
+		Tags:   tags,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}, access.Anyone(), access.Login, s.login, noCachedData)
 	// huma documents a raw body as opaque bytes; describe the form fields
@@ -114,7 +115,7 @@ func (s *server) registerAuth(api huma.API) {
 		Summary: "Exchange a refresh token for a new pair",
 		Description: "The presented refresh token stops working. Presented again within REFRESH_REUSE_GRACE_SECONDS " +
 			"(a retry), it gets the same new pair; later, it revokes the whole session.",
-		Tags:   []string{"authentication"},
+		Tags:   tags,
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, access.Anyone(), access.General, func(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
 		token := in.token()
@@ -130,7 +131,7 @@ func (s *server) registerAuth(api huma.API) {
 
 	register(s, api, huma.Operation{
 		OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout",
-		Summary: "Log out: revoke the session of a refresh token", Tags: []string{"authentication"},
+		Summary: "Log out: revoke the session of a refresh token", Tags: tags,
 		Description:   "The session's refresh tokens stop working. Access tokens already issued stay valid until they expire.",
 		DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 	}, access.Anyone(), access.General, func(ctx context.Context, in *RefreshInput) (*struct{}, error) {

@@ -71,7 +71,7 @@ type ItemIDInput struct {
 }
 
 func (s *server) registerItems(api huma.API) {
-	tags := []string{"items"}
+	tags := tag(api, "items", "Things users own and offer at a price.")
 	owner := access.OwnerOrSuperuser("item_id", s.itemOwner)
 	register(s, api, huma.Operation{
 		OperationID: "create-item", Method: http.MethodPost, Path: "/items", Summary: "Create an item",

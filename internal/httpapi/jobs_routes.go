@@ -66,7 +66,7 @@ func (s *server) registerJobs(api huma.API) {
 	if s.Jobs == nil {
 		return
 	}
-	tags := []string{"authentication"}
+	tags := []string{"authentication"} // declared by registerAuth
 	register(s, api, huma.Operation{
 		OperationID: "password-recovery", Method: http.MethodPost, Path: "/auth/password-recovery",
 		Summary:     "Ask for a password-reset email",
@@ -93,7 +93,7 @@ func (s *server) registerJobs(api huma.API) {
 
 	register(s, api, huma.Operation{
 		OperationID: "admin-jobs", Method: http.MethodGet, Path: "/admin/jobs",
-		Summary: "Background jobs by state and kind", Tags: []string{"admin"},
+		Summary: "Background jobs by state and kind", Tags: tag(api, "admin", "The background job queue at a glance."),
 		Description: "How many jobs of each kind (welcome and password-reset emails, clean-ups) are in each state.",
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden},
 	}, access.Superuser(), access.General, func(ctx context.Context, _ *struct{}) (*JobCountsOutput, error) {

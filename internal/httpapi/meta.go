@@ -52,8 +52,10 @@ type ProbeOutput struct {
 const readyTimeout = 2 * time.Second
 
 func (s *server) registerMeta(api huma.API) {
+	health := tag(api, "health", "Liveness and readiness probes and the seed's health check; never rate limited.")
+	meta := tag(api, "meta", "Where the documentation and the health check are.")
 	register(s, api, huma.Operation{
-		OperationID: "root", Method: http.MethodGet, Path: "/", Summary: "Welcome", Tags: []string{"meta"},
+		OperationID: "root", Method: http.MethodGet, Path: "/", Summary: "Welcome", Tags: meta,
 		Description: "Points to the interactive documentation and to the health check.",
 	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*RootOutput, error) {
 		out := &RootOutput{}
@@ -64,7 +66,7 @@ func (s *server) registerMeta(api huma.API) {
 	})
 
 	register(s, api, huma.Operation{
-		OperationID: "health", Method: http.MethodGet, Path: "/health", Summary: "Health check", Tags: []string{"health"},
+		OperationID: "health", Method: http.MethodGet, Path: "/health", Summary: "Health check", Tags: health,
 		Description: "The seed's health check: 200 with the app's name, version and environment while the process runs. " +
 			"Probes should prefer `/health/live` and `/health/ready`.",
 	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*HealthOutput, error) {
@@ -78,7 +80,7 @@ func (s *server) registerMeta(api huma.API) {
 
 	register(s, api, huma.Operation{
 		OperationID: "health-live", Method: http.MethodGet, Path: "/health/live",
-		Summary: "Liveness: the process answers", Tags: []string{"health"},
+		Summary: "Liveness: the process answers", Tags: health,
 		Description: "200 while the process answers. It asks no dependency, so a slow database never gets a healthy process restarted.",
 	}, access.Anyone(), access.None, func(context.Context, *struct{}) (*ProbeOutput, error) {
 		out := &ProbeOutput{}
@@ -88,7 +90,7 @@ func (s *server) registerMeta(api huma.API) {
 
 	register(s, api, huma.Operation{
 		OperationID: "health-ready", Method: http.MethodGet, Path: "/health/ready",
-		Summary: "Readiness: every dependency answers", Tags: []string{"health"},
+		Summary: "Readiness: every dependency answers", Tags: health,
 		Description: "200 when every dependency (the database, and Redis when configured) answers within 2 seconds; " +
 			"503 naming those that do not, and while the server drains before it stops.",
 		Errors: []int{http.StatusServiceUnavailable},

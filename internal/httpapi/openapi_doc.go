@@ -29,15 +29,19 @@ went wrong, naming each invalid field; a 422 also lists them in ` + "`errors`" +
 
 **Rate limits** answer 429 with ` + "`Retry-After`" + ` (seconds).`
 
-// apiTags describe the groups of operations; a generated client has one
-// service class per tag.
-var apiTags = []*huma.Tag{
-	{Name: "authentication", Description: "Registration, the OAuth2 password login, refresh-token rotation, logout and password recovery."},
-	{Name: "users", Description: "Accounts: one's own, and everyone's for superusers (activate, deactivate, promote, delete)."},
-	{Name: "items", Description: "Things users own and offer at a price."},
-	{Name: "admin", Description: "The background job queue at a glance."},
-	{Name: "health", Description: "Liveness and readiness probes and the seed's health check; never rate limited."},
-	{Name: "meta", Description: "Where the documentation and the health check are."},
+// tag declares a group of operations and what it holds, in the document's
+// tags (a generated client has one service class per tag), and returns it
+// for the operations' Tags. Each group declares its tag where it registers
+// its routes, once; the document lists them in that order.
+func tag(api huma.API, name, description string) []string {
+	oapi := api.OpenAPI()
+	for _, t := range oapi.Tags {
+		if t.Name == name {
+			panic("httpapi: tag " + name + " declared twice")
+		}
+	}
+	oapi.Tags = append(oapi.Tags, &huma.Tag{Name: name, Description: description})
+	return []string{name}
 }
 
 // The document's contact and licence. The repository has no licence
@@ -82,7 +86,6 @@ func describeAPI(api huma.API) {
 	oapi.Info.Contact = apiContact
 	oapi.Info.License = apiLicense
 	oapi.Servers = apiServers
-	oapi.Tags = apiTags
 
 	registry := oapi.Components.Schemas
 	for _, item := range oapi.Paths {

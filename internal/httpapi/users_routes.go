@@ -76,7 +76,7 @@ type UserIDInput struct {
 }
 
 func (s *server) registerUsers(api huma.API) {
-	tags := []string{"users"}
+	tags := tag(api, "users", "Accounts: one's own, and everyone's for superusers (activate, deactivate, promote, delete).")
 	register(s, api, huma.Operation{
 		OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Summary: "The current user",
 		Description: "The account the access token belongs to.",
