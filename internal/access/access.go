@@ -6,6 +6,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrForbidden is a caller the rule does not admit.
@@ -37,8 +38,15 @@ const (
 // operation must choose one.
 type Rule struct {
 	kind kind
-	// param is the path parameter naming the resource (owner rule) or the
-	// user (self rule).
+	// param is the path parameter naming the user (self rule).
+	param string
+	// owned are the path parameters naming the resources and how to find
+	// their owners (owner rule).
+	owned []owned
+}
+
+// owned is a path parameter naming a resource, and its OwnerFunc.
+type owned struct {
 	param string
 	owner OwnerFunc
 }
@@ -60,7 +68,19 @@ func SelfOrSuperuser(param string) Rule { return Rule{kind: kindSelfOrSuperuser,
 // param names, as owner loads it, and superusers. A resource owner cannot
 // find is answered with owner's error (not found) before any 403.
 func OwnerOrSuperuser(param string, owner OwnerFunc) Rule {
-	return Rule{kind: kindOwnerOrSuperuser, param: param, owner: owner}
+	return Rule{kind: kindOwnerOrSuperuser, owned: []owned{{param, owner}}}
+}
+
+// And extends an owner rule to a second resource the path names (PUT
+// /projects/{project_id}/items/{item_id}: the caller must own both), so
+// that no id of the request points at someone else's row. On any other
+// rule it returns an invalid rule.
+func (r Rule) And(param string, owner OwnerFunc) Rule {
+	if r.kind != kindOwnerOrSuperuser {
+		return Rule{}
+	}
+	r.owned = append(append([]owned(nil), r.owned...), owned{param, owner})
+	return r
 }
 
 // Valid reports whether r is a complete rule.
@@ -71,7 +91,14 @@ func (r Rule) Valid() bool {
 	case kindSelfOrSuperuser:
 		return r.param != ""
 	case kindOwnerOrSuperuser:
-		return r.param != "" && r.owner != nil
+		seen := map[string]bool{}
+		for _, o := range r.owned {
+			if o.param == "" || o.owner == nil || seen[o.param] {
+				return false
+			}
+			seen[o.param] = true
+		}
+		return len(r.owned) > 0
 	}
 	return false
 }
@@ -79,13 +106,26 @@ func (r Rule) Valid() bool {
 // NeedsUser reports whether the rule admits only authenticated users.
 func (r Rule) NeedsUser() bool { return r.kind != kindAnyone }
 
-// Param is the path parameter the rule reads the resource's id from, or
-// "" when it reads none.
-func (r Rule) Param() string { return r.param }
+// Params are the path parameters the rule reads ids from, in the order
+// Check takes them; none for most rules.
+func (r Rule) Params() []string {
+	if r.kind == kindSelfOrSuperuser {
+		return []string{r.param}
+	}
+	params := make([]string, len(r.owned))
+	for i, o := range r.owned {
+		params[i] = o.param
+	}
+	return params
+}
 
-// Check returns nil when c may call an operation under r on the resource
-// id (the value of Param, if any); ErrForbidden, or owner's error, when not.
-func (r Rule) Check(ctx context.Context, c *Caller, id int64) error {
+// Check returns nil when c may call an operation under r on the resources
+// ids name (the values of Params, in order); ErrForbidden, or an owner
+// function's error, when not.
+func (r Rule) Check(ctx context.Context, c *Caller, ids ...int64) error {
+	if len(ids) != len(r.Params()) {
+		return fmt.Errorf("access rule %s takes %d ids, got %d", r.Name(), len(r.Params()), len(ids))
+	}
 	switch r.kind {
 	case kindAnyone:
 		return nil
@@ -98,18 +138,24 @@ func (r Rule) Check(ctx context.Context, c *Caller, id int64) error {
 			return nil
 		}
 	case kindSelfOrSuperuser:
-		if c != nil && (c.ID == id || c.Superuser) {
+		if c != nil && (c.ID == ids[0] || c.Superuser) {
 			return nil
 		}
 	case kindOwnerOrSuperuser:
 		if c == nil {
 			break
 		}
-		owner, err := r.owner(ctx, id)
-		if err != nil {
-			return err
+		// Every resource is looked up before any 403, so a missing one is
+		// a 404 whoever asks.
+		mine := true
+		for i, o := range r.owned {
+			owner, err := o.owner(ctx, ids[i])
+			if err != nil {
+				return err
+			}
+			mine = mine && owner == c.ID
 		}
-		if owner == c.ID || c.Superuser {
+		if mine || c.Superuser {
 			return nil
 		}
 	}
@@ -131,6 +177,9 @@ func (r Rule) Name() string { return kindNames[r.kind].name }
 
 // String says who may call, for the operation's documentation.
 func (r Rule) String() string {
+	if r.kind == kindOwnerOrSuperuser && len(r.owned) > 1 {
+		return "the owner of every resource the path names, or a superuser"
+	}
 	if k, ok := kindNames[r.kind]; ok {
 		return k.who
 	}

@@ -122,7 +122,7 @@ func (c *Console) session(r *http.Request) (*users.User, string, error) {
 	}
 	// The API's rule for superuser-only operations, on an active user as
 	// the API's authentication requires.
-	if !u.IsActive || access.Superuser().Check(ctx, &access.Caller{ID: u.ID, Superuser: u.IsSuperuser}, 0) != nil {
+	if !u.IsActive || access.Superuser().Check(ctx, &access.Caller{ID: u.ID, Superuser: u.IsSuperuser}) != nil {
 		return end()
 	}
 	if now.Sub(s.LastSeenAt) > touchEvery {

@@ -80,7 +80,7 @@ func (s *server) cached(ctx context.Context, entry string, load cache.Loader) ([
 
 // needsParams reports whether d reads path parameters.
 func (d *declaration) needsParams() bool {
-	if d.rule.Param() != "" {
+	if len(d.rule.Params()) > 0 {
 		return true
 	}
 	for _, deps := range [][]cacheDep{d.cachedBy, d.invalidates} {

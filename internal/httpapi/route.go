@@ -99,19 +99,20 @@ func (s *server) admit(ctx context.Context, rule access.Rule) error {
 	if u := currentUser(ctx); u != nil {
 		c = &access.Caller{ID: u.ID, Superuser: u.IsSuperuser}
 	}
-	var id int64
-	if p := rule.Param(); p != "" {
+	params := rule.Params()
+	ids := make([]int64, len(params))
+	for i, p := range params {
 		param, _ := ctx.Value(pathParamsKey{}).(func(string) string)
 		if param == nil {
 			return fmt.Errorf("path parameter %s of an access rule is unknown", p)
 		}
 		// huma has parsed it already, as the path's int64.
 		var err error
-		if id, err = strconv.ParseInt(param(p), 10, 64); err != nil {
+		if ids[i], err = strconv.ParseInt(param(p), 10, 64); err != nil {
 			return fmt.Errorf("path parameter %s: %w", p, err)
 		}
 	}
-	return rule.Check(ctx, c, id)
+	return rule.Check(ctx, c, ids...)
 }
 
 // limit is the huma middleware that applies each operation's rate class.
