@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -167,7 +168,11 @@ func checkAccessRules(t *testing.T, e *env) {
 			checked[op.Access]++
 		}
 		if op.Access == "owner-or-superuser" {
-			crossed += crossIDs(t, w, op, owner, intruder)
+			calls, findings := crossIDs(t, w, op, owner, intruder)
+			crossed += calls
+			for _, f := range findings {
+				t.Error(f)
+			}
 		}
 		if op.Access == "owner-or-superuser" || op.Access == "self-or-superuser" {
 			// The rule still admits the owner (the rows' maker, and the
@@ -194,16 +199,16 @@ func checkAccessRules(t *testing.T, e *env) {
 // another: for each id in turn (the rule's parameter is not in the
 // document, so every one gets its turn), that id points at a row of the
 // intruder's and every other at the owner's, and the intruder calls op.
-// Any 2xx fails (a refusal, 403/404/409/422, passes). It returns how
-// many calls it made.
-func crossIDs(t *testing.T, w *walker, op *docOp, owner, intruder party) int {
+// Any 2xx is a finding (a refusal, 403/404/409/422, passes). It returns
+// how many calls it made and the findings; a failure to build a call
+// fails t.
+func crossIDs(t *testing.T, w *walker, op *docOp, owner, intruder party) (calls int, findings []string) {
 	t.Helper()
 	names := w.doc.idNames(op)
 	if len(names) < 2 {
-		return 0
+		return 0, nil
 	}
 	mine := w.rows(intruder)
-	calls := 0
 	for _, name := range names {
 		id, err := mine.idFor(t, op.Path, name)
 		if err != nil {
@@ -220,11 +225,31 @@ func crossIDs(t *testing.T, w *walker, op *docOp, owner, intruder party) int {
 		req.Token = intruder.token
 		calls++
 		if res := w.e.do(t, req); res.Status/100 == 2 {
-			t.Errorf("%s %s as another user, with %s at their own row and the other ids at the owner's: %d %s, want it refused",
-				op.Method, req.Path, name, res.Status, res.Body)
+			findings = append(findings, fmt.Sprintf("%s %s %s as another user, with %s at their own row and the other ids at the owner's: %d %s, want it refused",
+				op, req.Path, req.Body, name, res.Status, res.Body))
 		}
 	}
-	return calls
+	return calls, findings
+}
+
+// TestCrossIDArrangements exercises crossIDs, which no operation of
+// today's document reaches (none takes two ids): a made-up operation
+// PUT /items/{item_id} whose body claims a user_id. The server ignores
+// that property, so the intruder with item_id at their own item and
+// user_id at the owner succeeds (a finding: as if the handler acted on
+// the owner's behalf), while item_id at the owner's item is refused.
+func TestCrossIDArrangements(t *testing.T) {
+	w := newWalker(t, newEnv(t, testdb.Engines(t)[0], envOptions{docs: true, jobs: true}))
+	var op docOp
+	if err := json.Unmarshal([]byte(`{"operationId": "made-up-move-item", "x-access": "owner-or-superuser",
+		"requestBody": {"content": {"application/json": {"schema": {"properties": {"user_id": {"type": "integer"}}}}}}}`), &op); err != nil {
+		t.Fatal(err)
+	}
+	op.Method, op.Path = http.MethodPut, "/items/{item_id}"
+	calls, findings := crossIDs(t, w, &op, w.newUser(t, "owner"), w.newUser(t, "intruder"))
+	if calls != 2 || len(findings) != 1 || !strings.Contains(findings[0], "with item_id at their own row") {
+		t.Errorf("%d calls, findings %q: want 2 calls and one finding, with item_id at the intruder's row", calls, findings)
+	}
 }
 
 // TestRateClassesFromOutside: each operation is limited by its declared
