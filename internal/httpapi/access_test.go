@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -174,12 +175,19 @@ func checkAccessRules(t *testing.T, e *env) {
 				t.Error(f)
 			}
 		}
+		if op.Access == "any-user" {
+			calls, findings := foreignBodyIDs(t, w, op, owner, intruder)
+			crossed += calls
+			for _, f := range findings {
+				t.Error(f)
+			}
+		}
 		if op.Access == "owner-or-superuser" || op.Access == "self-or-superuser" {
 			// The rule still admits the owner (the rows' maker, and the
 			// user a {user_id} names).
 			req.Token = owner.token
 			if res := e.do(t, req); res.Status/100 != 2 {
-				t.Errorf("%s %s as the owner: %d %s, want 2xx", op.Method, req.Path, res.Status, res.Body)
+				t.Errorf("%s %s as the owner: %d %s, want 2xx", op.Method, req.Path, res.Status, bytes.TrimSpace(res.Body))
 			}
 		}
 	}
@@ -189,8 +197,9 @@ func checkAccessRules(t *testing.T, e *env) {
 		}
 	}
 	if crossed == 0 {
-		t.Log("no owner-or-superuser operation takes two ids (two path parameters, or one and a *_id body property): " +
-			"the someone-else's-row-in-another-id check found nothing to call (TestCrossIDArrangements exercises it)")
+		t.Log("no owner-or-superuser operation takes two ids (two path parameters, or one and a *_id body property), " +
+			"nor any any-user write an id of an owned row in its body: the someone-else's-row checks found nothing to call " +
+			"(TestCrossIDArrangements exercises them)")
 	}
 }
 
@@ -225,15 +234,50 @@ func crossIDs(t *testing.T, w *walker, op *docOp, owner, intruder party) (calls 
 		req.Token = intruder.token
 		calls++
 		if res := w.e.do(t, req); res.Status/100 == 2 {
-			findings = append(findings, fmt.Sprintf("%s %s %s as another user, with %s at their own row and the other ids at the owner's: %d %s, want it refused",
-				op, req.Path, req.Body, name, res.Status, res.Body))
+			findings = append(findings, fmt.Sprintf("%s: %s %s as another user, with %s at their own row and the other ids at the owner's: %d %s, want it refused",
+				op, req.Path, req.Body, name, res.Status, bytes.TrimSpace(res.Body)))
 		}
 	}
 	return calls, findings
 }
 
-// TestCrossIDArrangements exercises crossIDs, which no operation of
-// today's document reaches (none takes two ids): a made-up operation
+// foreignBodyIDs checks that an any-user write whose body names rows by
+// *_id properties cannot use someone else's: with every such id at a row
+// of the owner's that has an owner_id (an item put in another user's
+// project), the intruder's call must not succeed. The access rule looks
+// at no body, so only the handler can refuse it. It returns how many
+// calls it made (0 or 1) and the findings.
+func foreignBodyIDs(t *testing.T, w *walker, op *docOp, owner, intruder party) (calls int, findings []string) {
+	t.Helper()
+	rows := w.rows(owner)
+	req, err := rows.request(t, op)
+	if err != nil {
+		t.Errorf("%v", err)
+		return 0, nil
+	}
+	var owned []string
+	for _, name := range w.doc.idNames(op) {
+		if strings.Contains(op.Path, "{"+name+"}") {
+			continue
+		}
+		if _, ok := rows.made[rows.used[name]]["owner_id"]; ok {
+			owned = append(owned, name)
+		}
+	}
+	if len(owned) == 0 {
+		return 0, nil
+	}
+	req.Token = intruder.token
+	if res := w.e.do(t, req); res.Status/100 == 2 {
+		findings = append(findings, fmt.Sprintf("%s: %s %s as another user, naming the owner's rows by %s: %d %s, want it refused",
+			op, req.Path, req.Body, strings.Join(owned, ", "), res.Status, bytes.TrimSpace(res.Body)))
+	}
+	return 1, findings
+}
+
+// TestCrossIDArrangements exercises crossIDs and foreignBodyIDs, which no
+// operation of today's document reaches (none takes two ids, nor an id in
+// its body). For crossIDs, a made-up operation
 // PUT /items/{item_id} whose body claims a user_id. The server ignores
 // that property, so the intruder with item_id at their own item and
 // user_id at the owner succeeds (a finding: as if the handler acted on
@@ -246,9 +290,25 @@ func TestCrossIDArrangements(t *testing.T) {
 		t.Fatal(err)
 	}
 	op.Method, op.Path = http.MethodPut, "/items/{item_id}"
-	calls, findings := crossIDs(t, w, &op, w.newUser(t, "owner"), w.newUser(t, "intruder"))
+	owner, intruder := w.newUser(t, "owner"), w.newUser(t, "intruder")
+	calls, findings := crossIDs(t, w, &op, owner, intruder)
 	if calls != 2 || len(findings) != 1 || !strings.Contains(findings[0], "with item_id at their own row") {
 		t.Errorf("%d calls, findings %q: want 2 calls and one finding, with item_id at the intruder's row", calls, findings)
+	}
+
+	// And foreignBodyIDs: a made-up POST /items whose body claims an
+	// item_id (the server ignores it, so the intruder's call succeeds).
+	var create docOp
+	if err := json.Unmarshal([]byte(`{"operationId": "made-up-copy-item", "x-access": "any-user",
+		"requestBody": {"content": {"application/json": {"schema": {"required": ["title", "price"], "properties": {
+			"title": {"type": "string", "examples": ["copy"]}, "price": {"type": "number", "examples": [1]},
+			"item_id": {"type": "integer"}}}}}}}`), &create); err != nil {
+		t.Fatal(err)
+	}
+	create.Method, create.Path = http.MethodPost, "/items"
+	calls, findings = foreignBodyIDs(t, w, &create, owner, intruder)
+	if calls != 1 || len(findings) != 1 || !strings.Contains(findings[0], "naming the owner's rows by item_id") {
+		t.Errorf("%d calls, findings %q: want 1 call and one finding, naming item_id", calls, findings)
 	}
 }
 

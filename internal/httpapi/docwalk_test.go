@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -57,6 +58,7 @@ type docSchema struct {
 	Default          any                   `json:"default"`
 	Enum             []any                 `json:"enum"`
 	MinLength        *int                  `json:"minLength"`
+	MaxLength        *int                  `json:"maxLength"`
 	Minimum          *float64              `json:"minimum"`
 	ExclusiveMinimum *float64              `json:"exclusiveMinimum"`
 }
@@ -181,8 +183,31 @@ func (s *docSchema) hasType(name string) bool {
 
 // synthesize is a valid value for s: its example, else its default, else
 // its first enum value, else one meeting minLength, minimum or
-// exclusiveMinimum. ok is false when s gives nothing to go on.
-func (s *docSchema) synthesize() (v any, ok bool) {
+// exclusiveMinimum. ok is false when s gives nothing to go on. changed
+// asks for a value unlike the example where that is safe (a plain string
+// gets a suffix within maxLength, a number grows by one): an update
+// setting what the row was created with would change nothing, and prove
+// nothing to the cache walk.
+func (s *docSchema) synthesize(changed bool) (v any, ok bool) {
+	v, ok = s.plainValue()
+	if !changed || !ok || len(s.Enum) > 0 || s.Format != "" {
+		return v, ok
+	}
+	switch x := v.(type) {
+	case string:
+		x += "2"
+		if s.MaxLength != nil && len(x) > *s.MaxLength {
+			return v, ok
+		}
+		return x, true
+	case float64:
+		return x + 1, true
+	}
+	return v, ok
+}
+
+// plainValue is synthesize's value before any change.
+func (s *docSchema) plainValue() (v any, ok bool) {
 	switch {
 	case s.Example != nil:
 		return s.Example, true
@@ -323,15 +348,15 @@ func (r *rowSet) row(t *testing.T, coll string) (int64, error) {
 	}
 	res := r.w.e.do(t, req)
 	if res.Status/100 != 2 {
-		return 0, fmt.Errorf("making a row of %s: %s %s: %d %s", coll, req.Method, req.Path, res.Status, res.Body)
+		return 0, fmt.Errorf("making a row of %s: %s %s: %d %s", coll, req.Method, req.Path, res.Status, bytes.TrimSpace(res.Body))
 	}
 	var m map[string]any
 	if err := json.Unmarshal(res.Body, &m); err != nil {
-		return 0, fmt.Errorf("making a row of %s: %v: %s", coll, err, res.Body)
+		return 0, fmt.Errorf("making a row of %s: %v: %s", coll, err, bytes.TrimSpace(res.Body))
 	}
 	id, ok := m["id"].(float64)
 	if !ok {
-		return 0, fmt.Errorf("making a row of %s: no numeric id in %s", coll, res.Body)
+		return 0, fmt.Errorf("making a row of %s: no numeric id in %s", coll, bytes.TrimSpace(res.Body))
 	}
 	r.ids[coll], r.made[coll] = int64(id), m
 	return int64(id), nil
@@ -402,6 +427,8 @@ func (r *rowSet) body(t *testing.T, op *docOp, ctype string, s *docSchema) (map[
 	if ctype == "application/x-www-form-urlencoded" {
 		known["username"], known["password"] = r.by.name, "password123"
 	}
+	// An update (PUT, PATCH) sets values unlike those its row was made with.
+	update := op.Method == http.MethodPut || op.Method == http.MethodPatch
 	body := map[string]any{}
 	for _, name := range propNames(s.Properties) {
 		prop := r.w.doc.resolve(s.Properties[name])
@@ -415,7 +442,7 @@ func (r *rowSet) body(t *testing.T, op *docOp, ctype string, s *docSchema) (map[
 			}
 			body[name] = id
 		case required[name]:
-			v, ok := prop.synthesize()
+			v, ok := prop.synthesize(update)
 			if !ok {
 				return nil, fmt.Errorf("%s: required property %q has nothing to synthesize a value from: give it an `example` tag", op, name)
 			}
@@ -424,7 +451,7 @@ func (r *rowSet) body(t *testing.T, op *docOp, ctype string, s *docSchema) (map[
 	}
 	if len(s.Required) == 0 && len(body) == 0 {
 		for _, name := range propNames(s.Properties) {
-			if v, ok := r.w.doc.resolve(s.Properties[name]).synthesize(); ok {
+			if v, ok := r.w.doc.resolve(s.Properties[name]).synthesize(update); ok {
 				body[name] = v
 				break
 			}
