@@ -190,11 +190,14 @@ func (s *docSchema) hasType(name string) bool {
 // nothing to the cache walk.
 func (s *docSchema) synthesize(changed bool) (v any, ok bool) {
 	v, ok = s.plainValue()
-	if !changed || !ok || len(s.Enum) > 0 || s.Format != "" {
+	if !changed || !ok || len(s.Enum) > 0 {
 		return v, ok
 	}
 	switch x := v.(type) {
 	case string:
+		if s.Format != "" {
+			return v, ok // an email or a date would not stay valid
+		}
 		x += "2"
 		if s.MaxLength != nil && len(x) > *s.MaxLength {
 			return v, ok
