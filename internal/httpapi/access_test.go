@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 
@@ -18,28 +17,14 @@ type declaredOp struct {
 	Method, Path, ID, Access, RateLimit, Description string
 }
 
-// declaredOps walks every operation of e's /openapi.json.
+// declaredOps walks every operation of e's /openapi.json, by operation id.
 func declaredOps(t *testing.T, e *env) []declaredOp {
 	t.Helper()
-	var doc struct {
-		Paths map[string]map[string]struct {
-			OperationID string `json:"operationId"`
-			Description string `json:"description"`
-			Access      string `json:"x-access"`
-			RateLimit   string `json:"x-rate-limit"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(e.expect(t, http.StatusOK, request{Method: "GET", Path: "/openapi.json"}).Body, &doc); err != nil {
-		t.Fatal(err)
-	}
 	var ops []declaredOp
-	for path, methods := range doc.Paths {
-		for method, op := range methods {
-			ops = append(ops, declaredOp{Method: strings.ToUpper(method), Path: path, ID: op.OperationID,
-				Access: op.Access, RateLimit: op.RateLimit, Description: op.Description})
-		}
+	for _, op := range readDoc(t, e).ops() {
+		ops = append(ops, declaredOp{Method: op.Method, Path: op.Path, ID: op.OperationID,
+			Access: op.Access, RateLimit: op.RateLimit, Description: op.Description})
 	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].ID < ops[j].ID })
 	return ops
 }
 

@@ -32,7 +32,9 @@ type walkDoc struct {
 // docOp is one operation of the document.
 type docOp struct {
 	OperationID string `json:"operationId"`
+	Description string `json:"description"`
 	Access      string `json:"x-access"`
+	RateLimit   string `json:"x-rate-limit"`
 	RequestBody *struct {
 		Content map[string]struct {
 			Schema *docSchema `json:"schema"`
