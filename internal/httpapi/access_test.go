@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,18 +41,21 @@ func declaredOps(t *testing.T, e *env) []declaredOp {
 // check by eye.
 func TestEveryOperationDeclaresAccessAndLimit(t *testing.T) {
 	e := newEnv(t, testdb.Engines(t)[0], envOptions{docs: true, jobs: true})
-	rules := map[string]string{
-		"anyone": "anyone; no access token needed", "any-user": "any active user", "superuser": "superusers only",
-		"owner-or-superuser": "the owner of the resource, or a superuser", "self-or-superuser": "the user themselves, or a superuser",
+	// Each rule's wordings; an owner rule naming two rows of its path
+	// (access.Rule.And) has its own.
+	rules := map[string][]string{
+		"anyone": {"anyone; no access token needed"}, "any-user": {"any active user"}, "superuser": {"superusers only"},
+		"owner-or-superuser": {"the owner of the resource, or a superuser", "the owner of every resource the path names, or a superuser"},
+		"self-or-superuser":  {"the user themselves, or a superuser"},
 	}
 	classes := map[string]bool{"general": true, "change": true, "login": true, "none": true}
 	for _, op := range declaredOps(t, e) {
-		who, ok := rules[op.Access]
+		wordings, ok := rules[op.Access]
 		if !ok || !classes[op.RateLimit] {
 			t.Errorf("%s %s: x-access %q, x-rate-limit %q: want a declared rule and class", op.Method, op.Path, op.Access, op.RateLimit)
 			continue
 		}
-		if !strings.HasSuffix(op.Description, "Who may call: "+who+".") {
+		if !slices.ContainsFunc(wordings, func(who string) bool { return strings.HasSuffix(op.Description, "Who may call: "+who+".") }) {
 			t.Errorf("%s %s: the description does not say who may call it: %q", op.Method, op.Path, op.Description)
 		}
 	}
