@@ -357,7 +357,7 @@ func (r *rowSet) row(t *testing.T, coll string) (int64, error) {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(res.Body, &m); err != nil {
-		return 0, fmt.Errorf("making a row of %s: %v: %s", coll, err, bytes.TrimSpace(res.Body))
+		return 0, fmt.Errorf("making a row of %s: %w: %s", coll, err, bytes.TrimSpace(res.Body))
 	}
 	id, ok := m["id"].(float64)
 	if !ok {
