@@ -1,4 +1,4 @@
-// Command backupbench measures a backup at size (issue 14, point 7): it
+// Command backupbench measures a backup at size: it
 // fills a database of each engine with -users users and -items items,
 // serves it with the myapi binary -bin, sends POST /items at a steady rate,
 // and compares the latency without a backup (before and after) with the

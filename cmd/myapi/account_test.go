@@ -85,7 +85,7 @@ func mailsTo(t *testing.T, mp *testmail.Server, to, subject string) []testmail.M
 	return out
 }
 
-// TestTakeoverChainIsClosed is the chain: a stolen access token
+// TestTakeoverChainIsClosed follows an account takeover: a stolen access token
 // changes the email, password recovery mails the attacker a reset token,
 // the attacker's password logs in and the owner's does not. Now the email
 // does not change without the password, so the chain stops at its first
@@ -146,7 +146,7 @@ func TestTakeoverChainIsClosed(t *testing.T) {
 	})
 }
 
-// TestRecoveryThrottledPerAccount is the email bomb: five requests
+// TestRecoveryThrottledPerAccount stops an email bomb: five requests
 // for one address from five client addresses send one email; every answer
 // is the same 202, also for an address nobody has.
 func TestRecoveryThrottledPerAccount(t *testing.T) {

@@ -114,7 +114,7 @@ func loginFrom(ip, username, password string) request {
 	return r
 }
 
-// TestLockoutCannotBeForced is the scenario: failed logins as
+// TestLockoutCannotBeForced: failed logins as
 // "VICTIM " from one network do not keep the owner, elsewhere, out; only
 // failures count, and registration bodies do not count against a name.
 func TestLockoutCannotBeForced(t *testing.T) {

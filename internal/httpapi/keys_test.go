@@ -13,8 +13,8 @@ func jsonBody(method, path, token, body string) request {
 	return request{Method: method, Path: path, Token: token, Body: body, ContentType: "application/json"}
 }
 
-// A key that differs only in case is an unknown field, ignored; it can no
-// longer replace the validated value (issue 11, defects 1 and 2).
+// A key that differs only in case is an unknown field, ignored; it cannot
+// replace the validated value.
 func TestCaseVariantKeysAreIgnored(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		token, id := e.user(t, "alice")

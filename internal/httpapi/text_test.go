@@ -18,7 +18,7 @@ var seedText = []struct{ name, s string }{
 }
 
 // TestTextRoundTrips: every text field takes any Unicode the seed takes,
-// control characters included, and gives it back byte for byte (issue 13).
+// control characters included, and gives it back byte for byte.
 func TestTextRoundTrips(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		token, _ := e.user(t, "tess")

@@ -18,7 +18,7 @@ import (
 // Why it exists: slog's JSON encoder spends 1.7-2.3 µs on an access-log
 // line on the 2-core bench machine (its float goes through json.Marshal),
 // against ~0.8 µs and no allocation here (BenchmarkAccessLine), and metrics
-// plus logging have a budget of 15 % of a small request (issue 4).
+// plus logging have a budget of 15 % of a small request.
 // TestJSONLineMatchesSlog and FuzzJSONLine hold it to slog's output byte
 // for byte.
 func appendJSONLine(buf []byte, r *slog.Record, extra []slog.Attr) ([]byte, bool) {

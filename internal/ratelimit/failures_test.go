@@ -53,7 +53,7 @@ func testPasswordAttempts(t *testing.T, counter newCounter) {
 			{"203.0.113.1", "alice", false, true}, {"203.0.113.1", "alice", false, true},
 			{"203.0.113.1", "alice", false, true}, {"203.0.113.1", "alice", false, true},
 		}},
-		// The scenario: failures as "VICTIM " from one network, then
+		// A forced lockout: failures as "VICTIM " from one network, then
 		// the right password from another network gets through.
 		{"failures stop their own network only", []step{
 			{"203.0.113.5", "VICTIM ", true, true}, {"203.0.113.5", "victim", true, true},
