@@ -85,12 +85,12 @@ func mailsTo(t *testing.T, mp *testmail.Server, to, subject string) []testmail.M
 	return out
 }
 
-// TestTakeoverChainIsClosed follows an account takeover: a stolen access token
-// changes the email, password recovery mails the attacker a reset token,
-// the attacker's password logs in and the owner's does not. Now the email
-// does not change without the password, so the chain stops at its first
-// step; a change the owner makes tells the old address and kills the reset
-// tokens sent there.
+// TestTakeoverChainIsClosed follows an account takeover: a stolen access
+// token changes the email, password recovery mails the attacker a reset
+// token, the attacker's password logs in and the owner's does not. The
+// email does not change without the password, so the chain stops at its
+// first step; a change the owner makes tells the old address and kills
+// the reset tokens sent there.
 func TestTakeoverChainIsClosed(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine testdb.Engine) {
 		mp := testmail.Start(t)
