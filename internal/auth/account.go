@@ -39,7 +39,7 @@ type Proof struct {
 // user's reset tokens and the OnEmailChange hook runs, all in the
 // transaction of the change. A user left inactive loses every session.
 func (s *Service) UpdateUser(ctx context.Context, actor *users.User, proof Proof, id int64, upd users.Update) (*users.User, error) {
-	if upd.Email != nil {
+	if email, ok := upd.Email.Get(); ok {
 		target := actor
 		if id != actor.ID {
 			var err error
@@ -47,7 +47,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *users.User, proof Proof
 				return nil, fmt.Errorf("update user %d: %w", id, err)
 			}
 		}
-		if users.Key(*upd.Email) != users.Key(target.Email) {
+		if users.Key(email) != users.Key(target.Email) {
 			if err := s.confirm(ctx, actor, proof); err != nil {
 				return nil, err
 			}

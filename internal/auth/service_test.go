@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"myapi/internal/auth"
+	"myapi/internal/patch"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 	"myapi/internal/users"
@@ -195,7 +196,7 @@ func TestServiceLoginFailures(t *testing.T) {
 
 		// An inactive user with the right password is told so; with a wrong
 		// one, it learns nothing.
-		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: ptr(false)}); err != nil {
+		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: patch.Value(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := e.svc.Login(ctx, "alice", password); !errors.Is(err, auth.ErrInactive) {
@@ -212,7 +213,7 @@ func TestServiceInactiveUser(t *testing.T) {
 		ctx := t.Context()
 		u := e.register(t, "alice")
 		pair := e.login(t, "alice")
-		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: ptr(false)}); err != nil {
+		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: patch.Value(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.Authenticate(ctx, pair.AccessToken); !errors.Is(err, auth.ErrInactive) {
@@ -222,7 +223,7 @@ func TestServiceInactiveUser(t *testing.T) {
 			t.Errorf("Refresh(inactive) = %v, want ErrInactive", err)
 		}
 		// Reactivated, the same session carries on.
-		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: ptr(true)}); err != nil {
+		if _, err := e.db.UpdateUser(ctx, u.ID, users.Update{IsActive: patch.Value(true)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.Refresh(ctx, pair.RefreshToken); err != nil {
@@ -424,7 +425,7 @@ func TestServiceDeactivationRevokesSessions(t *testing.T) {
 		alice, bob := e.register(t, "alice"), e.register(t, "bob")
 		a, b := e.login(t, "alice"), e.login(t, "bob")
 		for _, active := range []bool{false, true} {
-			if _, err := e.svc.UpdateUser(ctx, bob, auth.Proof{}, alice.ID, users.Update{IsActive: &active}); err != nil {
+			if _, err := e.svc.UpdateUser(ctx, bob, auth.Proof{}, alice.ID, users.Update{IsActive: patch.Value(active)}); err != nil {
 				t.Fatalf("UpdateUser(is_active=%v): %v", active, err)
 			}
 		}
@@ -477,5 +478,3 @@ func TestServiceLoginCancelled(t *testing.T) {
 		t.Errorf("Login with a cancelled context = %v, want a context error", err)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 
 	"myapi/internal/auth"
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/users"
 )
 
@@ -147,18 +148,17 @@ func (c *Console) userAction(q *request) error {
 		return err
 	}
 	ctx := q.r.Context()
-	yes, no := true, false
 	var upd users.Update
 	op := q.r.PathValue("op")
 	switch op {
 	case "activate":
-		upd.IsActive = &yes
+		upd.IsActive = patch.Value(true)
 	case "deactivate":
-		upd.IsActive = &no
+		upd.IsActive = patch.Value(false)
 	case "promote":
-		upd.IsSuperuser = &yes
+		upd.IsSuperuser = patch.Value(true)
 	case "demote":
-		upd.IsSuperuser = &no
+		upd.IsSuperuser = patch.Value(false)
 	case "revoke-sessions":
 		if err := c.deps.Auth.RevokeAllSessions(ctx, u.ID); err != nil {
 			return err

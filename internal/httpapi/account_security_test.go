@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"myapi/internal/auth"
+	"myapi/internal/patch"
 	"myapi/internal/ratelimit"
 	"myapi/internal/users"
 )
@@ -222,7 +223,7 @@ func TestLastSuperuser(t *testing.T) {
 			a, aID := e.superuser(t, fmt.Sprintf("a%d", round))
 			b, bID := e.superuser(t, fmt.Sprintf("b%d", round))
 			if survivor != 0 {
-				if _, err := e.DB.UpdateUser(context.Background(), survivor, users.Update{IsSuperuser: new(bool)}); err != nil {
+				if _, err := e.DB.UpdateUser(context.Background(), survivor, users.Update{IsSuperuser: patch.Value(false)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -94,7 +94,7 @@ func (s *server) registerUsers(api huma.API) {
 		Tags:   tags,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}, access.AnyUser(), access.Change, func(ctx context.Context, in *updateMeInput) (*UserOutput, error) {
-		upd := users.Update{Username: in.Body.Username.Ptr(), Email: normalizedEmail(in.Body.Email)}
+		upd := users.Update{Username: in.Body.Username, Email: normalizedEmail(in.Body.Email)}
 		u, err := s.updateUser(ctx, currentUser(ctx).ID, upd, in.Body.CurrentPassword.Ptr())
 		if err != nil {
 			return nil, err
@@ -144,8 +144,8 @@ func (s *server) registerUsers(api huma.API) {
 		me := currentUser(ctx)
 		b := in.Body
 		upd := users.Update{
-			Username: b.Username.Ptr(), Email: normalizedEmail(b.Email),
-			IsActive: b.IsActive.Ptr(), IsSuperuser: b.IsSuperuser.Ptr(),
+			Username: b.Username, Email: normalizedEmail(b.Email),
+			IsActive: b.IsActive, IsSuperuser: b.IsSuperuser,
 		}
 		if users.CheckAdminChange(me, in.UserID, upd, false) != nil {
 			return nil, huma.Error403Forbidden("Superusers cannot demote or deactivate themselves")
@@ -182,12 +182,11 @@ type updateUserInput struct {
 	Body UserUpdateAdmin
 }
 
-// normalizedEmail is the email a body sets, normalized, or nil.
-func normalizedEmail(f patch.Field[string]) *string {
+// normalizedEmail is the email a body sets, normalized, or absent.
+func normalizedEmail(f patch.Field[string]) patch.Field[string] {
 	e, ok := f.Get()
 	if !ok {
-		return nil
+		return patch.Field[string]{}
 	}
-	e = users.NormalizeEmail(e)
-	return &e
+	return patch.Value(users.NormalizeEmail(e))
 }

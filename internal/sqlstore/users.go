@@ -106,18 +106,18 @@ func (s *Store) ListUsers(ctx context.Context, skip, limit int64) ([]*users.User
 
 // UpdateUser implements users.Store.
 func (s *Store) UpdateUser(ctx context.Context, id int64, upd users.Update, hooks ...users.UpdateHook) (*users.User, error) {
-	var email, emailKey, username, usernameKey *string
-	if upd.Email != nil {
-		k := users.Key(*upd.Email)
-		email, emailKey = upd.Email, &k
+	var emailKey, usernameKey *string
+	if email, ok := upd.Email.Get(); ok {
+		k := users.Key(email)
+		emailKey = &k
 	}
-	if upd.Username != nil {
-		k := users.Key(*upd.Username)
-		username, usernameKey = upd.Username, &k
+	if username, ok := upd.Username.Get(); ok {
+		k := users.Key(username)
+		usernameKey = &k
 	}
 	var after *users.User
 	err := s.inTx(ctx, func(tx sqldb.Tx) error {
-		if upd.IsActive != nil || upd.IsSuperuser != nil {
+		if upd.IsActive.Set() || upd.IsSuperuser.Set() {
 			if err := s.e.LockSuperusers(ctx, tx); err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd users.Update, hook
 			   is_active = coalesce(?, is_active), is_superuser = coalesce(?, is_superuser),
 			   updated_at = ?
 			 WHERE id = ? RETURNING `+userColumns,
-			email, emailKey, username, usernameKey, upd.PasswordHash, upd.IsActive, upd.IsSuperuser, now, id))
+			upd.Email.Ptr(), emailKey, upd.Username.Ptr(), usernameKey, upd.PasswordHash.Ptr(), upd.IsActive.Ptr(), upd.IsSuperuser.Ptr(), now, id))
 		if err != nil {
 			return userConflict(err)
 		}

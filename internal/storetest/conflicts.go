@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"myapi/internal/patch"
 	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/users"
@@ -30,7 +31,7 @@ func testUsersUnknownUnique(t *testing.T, s storage.Store) {
 		{"create", func(u *users.User) error { return s.CreateUser(ctx, u) }},
 		{"update", func(u *users.User) error {
 			other := newUser(t, s, "other")
-			_, err := s.UpdateUser(ctx, other.ID, users.Update{PasswordHash: &u.PasswordHash})
+			_, err := s.UpdateUser(ctx, other.ID, users.Update{PasswordHash: patch.Value(u.PasswordHash)})
 			return err
 		}},
 	} {

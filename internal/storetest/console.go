@@ -9,6 +9,7 @@ import (
 
 	"myapi/internal/admin"
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -20,11 +21,11 @@ func testUsersSearch(t *testing.T, s storage.Store) {
 	bob := newUser(t, s, "bob")
 	// bob's email starts with "al" too.
 	mail := "al.bob@example.org"
-	if _, err := s.UpdateUser(ctx, bob.ID, users.Update{Email: &mail}); err != nil {
+	if _, err := s.UpdateUser(ctx, bob.ID, users.Update{Email: patch.Value(mail)}); err != nil {
 		t.Fatal(err)
 	}
 	carol := newSuperuser(t, s, "carol")
-	if _, err := s.UpdateUser(ctx, alfred.ID, users.Update{IsActive: ptr(false)}); err != nil {
+	if _, err := s.UpdateUser(ctx, alfred.ID, users.Update{IsActive: patch.Value(false)}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"myapi/internal/auth"
+	"myapi/internal/patch"
 	"myapi/internal/sqldb"
 	"myapi/internal/storage"
 	"myapi/internal/users"
@@ -113,10 +114,10 @@ func testUsersEmailChange(t *testing.T, s storage.Store) {
 		return nil
 	}
 	// Only the case changes: the same address, tokens stay.
-	if _, err := s.UpdateUser(ctx, u.ID, users.Update{Email: ptr("MOVER@example.com"), Username: ptr("Mover")}, hook); err != nil {
+	if _, err := s.UpdateUser(ctx, u.ID, users.Update{Email: patch.Value("MOVER@example.com"), Username: patch.Value("Mover")}, hook); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateUser(ctx, u.ID, users.Update{Email: ptr("mover@elsewhere.example")}, hook); err != nil {
+	if _, err := s.UpdateUser(ctx, u.ID, users.Update{Email: patch.Value("mover@elsewhere.example")}, hook); err != nil {
 		t.Fatal(err)
 	}
 	want := []call{{"mover@example.com", "MOVER@example.com"}, {"MOVER@example.com", "mover@elsewhere.example"}}
@@ -131,7 +132,7 @@ func testUsersEmailChange(t *testing.T, s storage.Store) {
 	if _, err := s.ResetPassword(ctx, "s1", "x", now); err != nil {
 		t.Errorf("another user's token: %v", err)
 	}
-	if _, err := s.UpdateUser(ctx, 1<<40, users.Update{Email: ptr("x@example.com")}, hook); !errors.Is(err, users.ErrNotFound) {
+	if _, err := s.UpdateUser(ctx, 1<<40, users.Update{Email: patch.Value("x@example.com")}, hook); !errors.Is(err, users.ErrNotFound) {
 		t.Errorf("UpdateUser of nobody = %v, want ErrNotFound", err)
 	}
 }
@@ -145,7 +146,7 @@ func testUsersUpdateHookError(t *testing.T, s storage.Store) {
 		t.Fatal(err)
 	}
 	boom := errors.New("queue down")
-	_, err := s.UpdateUser(ctx, u.ID, users.Update{Email: ptr("new@example.com"), Username: ptr("unstuck")},
+	_, err := s.UpdateUser(ctx, u.ID, users.Update{Email: patch.Value("new@example.com"), Username: patch.Value("unstuck")},
 		func(context.Context, sqldb.Tx, *users.User, *users.User) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("UpdateUser with a failing hook = %v, want it wrapped", err)
@@ -180,7 +181,7 @@ func testUsersReplacePasswordHash(t *testing.T, s storage.Store) {
 func newSuperuser(t *testing.T, s storage.Store, name string) *users.User {
 	t.Helper()
 	u := newUser(t, s, name)
-	u, err := s.UpdateUser(ctxFor(t), u.ID, users.Update{IsSuperuser: ptr(true)})
+	u, err := s.UpdateUser(ctxFor(t), u.ID, users.Update{IsSuperuser: patch.Value(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +210,9 @@ func testUsersLastSuperuser(t *testing.T, s storage.Store) {
 	plain := newUser(t, s, "plain")
 	// The only active superuser: every way out is refused, nothing changes.
 	for name, upd := range map[string]users.Update{
-		"demote":     {IsSuperuser: ptr(false)},
-		"deactivate": {IsActive: ptr(false)},
-		"both":       {IsSuperuser: ptr(false), IsActive: ptr(false), Username: ptr("renamed")},
+		"demote":     {IsSuperuser: patch.Value(false)},
+		"deactivate": {IsActive: patch.Value(false)},
+		"both":       {IsSuperuser: patch.Value(false), IsActive: patch.Value(false), Username: patch.Value("renamed")},
 	} {
 		if _, err := s.UpdateUser(ctx, root.ID, upd); !errors.Is(err, users.ErrLastSuperuser) {
 			t.Errorf("%s the last superuser = %v, want ErrLastSuperuser", name, err)
@@ -225,13 +226,13 @@ func testUsersLastSuperuser(t *testing.T, s storage.Store) {
 	}
 	// Other changes go through: renaming it, changing other users, an
 	// inactive superuser (who does not count).
-	if _, err := s.UpdateUser(ctx, root.ID, users.Update{Username: ptr("root2"), IsSuperuser: ptr(true)}); err != nil {
+	if _, err := s.UpdateUser(ctx, root.ID, users.Update{Username: patch.Value("root2"), IsSuperuser: patch.Value(true)}); err != nil {
 		t.Errorf("rename the last superuser: %v", err)
 	}
-	if _, err := s.UpdateUser(ctx, plain.ID, users.Update{IsActive: ptr(false), IsSuperuser: ptr(true)}); err != nil {
+	if _, err := s.UpdateUser(ctx, plain.ID, users.Update{IsActive: patch.Value(false), IsSuperuser: patch.Value(true)}); err != nil {
 		t.Errorf("promote an inactive user: %v", err)
 	}
-	if _, err := s.UpdateUser(ctx, plain.ID, users.Update{IsSuperuser: ptr(false)}); err != nil {
+	if _, err := s.UpdateUser(ctx, plain.ID, users.Update{IsSuperuser: patch.Value(false)}); err != nil {
 		t.Errorf("demote an inactive superuser: %v", err)
 	}
 	if err := s.DeleteUser(ctx, plain.ID); err != nil {
@@ -239,7 +240,7 @@ func testUsersLastSuperuser(t *testing.T, s storage.Store) {
 	}
 	// With a second active superuser, one of them may go.
 	second := newSuperuser(t, s, "second")
-	if _, err := s.UpdateUser(ctx, root.ID, users.Update{IsSuperuser: ptr(false)}); err != nil {
+	if _, err := s.UpdateUser(ctx, root.ID, users.Update{IsSuperuser: patch.Value(false)}); err != nil {
 		t.Errorf("demote one of two superusers: %v", err)
 	}
 	if err := s.DeleteUser(ctx, second.ID); !errors.Is(err, users.ErrLastSuperuser) {
@@ -256,11 +257,11 @@ func testUsersConcurrentLastSuperuser(t *testing.T, s storage.Store) {
 	ctx := ctxFor(t)
 	removals := map[string]func(id int64) error{
 		"demote": func(id int64) error {
-			_, err := s.UpdateUser(ctx, id, users.Update{IsSuperuser: ptr(false)})
+			_, err := s.UpdateUser(ctx, id, users.Update{IsSuperuser: patch.Value(false)})
 			return err
 		},
 		"deactivate": func(id int64) error {
-			_, err := s.UpdateUser(ctx, id, users.Update{IsActive: ptr(false)})
+			_, err := s.UpdateUser(ctx, id, users.Update{IsActive: patch.Value(false)})
 			return err
 		},
 		"delete": func(id int64) error { return s.DeleteUser(ctx, id) },
@@ -275,7 +276,7 @@ func testUsersConcurrentLastSuperuser(t *testing.T, s storage.Store) {
 			// The previous round's survivor steps down: a and b are the
 			// only active superusers.
 			if survivor != 0 {
-				if _, err := s.UpdateUser(ctx, survivor, users.Update{IsSuperuser: ptr(false)}); err != nil {
+				if _, err := s.UpdateUser(ctx, survivor, users.Update{IsSuperuser: patch.Value(false)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -264,7 +264,7 @@ func testTimestamps(t *testing.T, s storage.Store) {
 
 	time.Sleep(5 * time.Millisecond)
 	updBefore := time.Now()
-	uu, err := s.UpdateUser(ctx, created[0].ID, users.Update{Username: ptr("renamed")})
+	uu, err := s.UpdateUser(ctx, created[0].ID, users.Update{Username: patch.Value("renamed")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"myapi/internal/auth"
 	"myapi/internal/items"
+	"myapi/internal/patch"
 	"myapi/internal/storage"
 	"myapi/internal/users"
 )
@@ -60,7 +61,7 @@ func testUsersNotFound(t *testing.T, s storage.Store) {
 		if _, err := s.UserByID(ctx, id); !errors.Is(err, users.ErrNotFound) {
 			t.Errorf("UserByID(%d) = %v, want ErrNotFound", id, err)
 		}
-		if _, err := s.UpdateUser(ctx, id, users.Update{Username: ptr("zed")}); !errors.Is(err, users.ErrNotFound) {
+		if _, err := s.UpdateUser(ctx, id, users.Update{Username: patch.Value("zed")}); !errors.Is(err, users.ErrNotFound) {
 			t.Errorf("UpdateUser(%d) = %v, want ErrNotFound", id, err)
 		}
 		if err := s.DeleteUser(ctx, id); !errors.Is(err, users.ErrNotFound) {
@@ -131,29 +132,29 @@ func testUsersUpdate(t *testing.T, s storage.Store) {
 		{"nothing", users.Update{}, func(u *users.User) bool {
 			return u.Email == orig.Email && u.Username == orig.Username && u.IsActive && !u.IsSuperuser
 		}},
-		{"email", users.Update{Email: ptr("New.Alice@example.org")}, func(u *users.User) bool {
+		{"email", users.Update{Email: patch.Value("New.Alice@example.org")}, func(u *users.User) bool {
 			return u.Email == "New.Alice@example.org" && u.Username == "alice"
 		}},
-		{"username", users.Update{Username: ptr("Alicia")}, func(u *users.User) bool {
+		{"username", users.Update{Username: patch.Value("Alicia")}, func(u *users.User) bool {
 			return u.Username == "Alicia" && u.Email == "New.Alice@example.org"
 		}},
-		{"own username in another case", users.Update{Username: ptr("ALICIA")}, func(u *users.User) bool {
+		{"own username in another case", users.Update{Username: patch.Value("ALICIA")}, func(u *users.User) bool {
 			return u.Username == "ALICIA"
 		}},
-		{"own email in another case", users.Update{Email: ptr("new.alice@EXAMPLE.org")}, func(u *users.User) bool {
+		{"own email in another case", users.Update{Email: patch.Value("new.alice@EXAMPLE.org")}, func(u *users.User) bool {
 			return u.Email == "new.alice@EXAMPLE.org"
 		}},
-		{"password", users.Update{PasswordHash: ptr("$2a$04$new")}, func(u *users.User) bool {
+		{"password", users.Update{PasswordHash: patch.Value("$2a$04$new")}, func(u *users.User) bool {
 			return u.PasswordHash == "$2a$04$new" && u.Username == "ALICIA"
 		}},
-		{"deactivate", users.Update{IsActive: ptr(false)}, func(u *users.User) bool {
+		{"deactivate", users.Update{IsActive: patch.Value(false)}, func(u *users.User) bool {
 			return !u.IsActive && !u.IsSuperuser
 		}},
-		{"promote", users.Update{IsSuperuser: ptr(true)}, func(u *users.User) bool {
+		{"promote", users.Update{IsSuperuser: patch.Value(true)}, func(u *users.User) bool {
 			return !u.IsActive && u.IsSuperuser
 		}},
 		{"everything", users.Update{
-			Email: ptr("a@b.co"), Username: ptr("al"), PasswordHash: ptr("h"), IsActive: ptr(true), IsSuperuser: ptr(false),
+			Email: patch.Value("a@b.co"), Username: patch.Value("al"), PasswordHash: patch.Value("h"), IsActive: patch.Value(true), IsSuperuser: patch.Value(false),
 		}, func(u *users.User) bool {
 			return u.Email == "a@b.co" && u.Username == "al" && u.PasswordHash == "h" && u.IsActive && !u.IsSuperuser
 		}},
@@ -227,9 +228,9 @@ func testUsersUnique(t *testing.T, s storage.Store) {
 		upd  users.Update
 		want error
 	}{
-		{"email taken", users.Update{Email: ptr("alice@EXAMPLE.com")}, users.ErrEmailTaken},
-		{"username taken", users.Update{Username: ptr("aLICE")}, users.ErrUsernameTaken},
-		{"username taken, other fields too", users.Update{Username: ptr("alice"), IsSuperuser: ptr(true)}, users.ErrUsernameTaken},
+		{"email taken", users.Update{Email: patch.Value("alice@EXAMPLE.com")}, users.ErrEmailTaken},
+		{"username taken", users.Update{Username: patch.Value("aLICE")}, users.ErrUsernameTaken},
+		{"username taken, other fields too", users.Update{Username: patch.Value("alice"), IsSuperuser: patch.Value(true)}, users.ErrUsernameTaken},
 	}
 	for _, c := range updates {
 		if _, err := s.UpdateUser(ctx, bob.ID, c.upd); !errors.Is(err, c.want) {
@@ -336,7 +337,7 @@ func testUsersVerbatim(t *testing.T, s storage.Store) {
 	}
 	// Updating to such values is verbatim too.
 	if u := created["korean"]; u != nil {
-		got, err := s.UpdateUser(ctx, u.ID, users.Update{Username: ptr("'; DELETE FROM users; --한")})
+		got, err := s.UpdateUser(ctx, u.ID, users.Update{Username: patch.Value("'; DELETE FROM users; --한")})
 		if err != nil || got.Username != "'; DELETE FROM users; --한" {
 			t.Errorf("UpdateUser to metacharacters = %v, %v", got, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"myapi/internal/errkind"
+	"myapi/internal/patch"
 	"myapi/internal/sqldb"
 )
 
@@ -34,13 +35,14 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
-// Update names the fields to change; nil fields are left as they are.
+// Update names the fields to change; absent fields (the zero
+// patch.Field) are left as they are.
 type Update struct {
-	Email        *string
-	Username     *string
-	PasswordHash *string
-	IsActive     *bool
-	IsSuperuser  *bool
+	Email        patch.Field[string]
+	Username     patch.Field[string]
+	PasswordHash patch.Field[string]
+	IsActive     patch.Field[bool]
+	IsSuperuser  patch.Field[bool]
 }
 
 // Store persists users. Uniqueness of email and username (both
@@ -163,8 +165,14 @@ func CheckAdminChange(actor *User, targetID int64, upd Update, del bool) error {
 	if actor.ID != targetID {
 		return nil
 	}
-	if del || (upd.IsSuperuser != nil && !*upd.IsSuperuser) || (upd.IsActive != nil && !*upd.IsActive) {
+	if del || demotes(upd.IsSuperuser) || demotes(upd.IsActive) {
 		return ErrSelfChange
 	}
 	return nil
+}
+
+// demotes reports whether f sets a flag to false.
+func demotes(f patch.Field[bool]) bool {
+	v, ok := f.Get()
+	return ok && !v
 }
