@@ -21,7 +21,8 @@ import (
 // /users exists, so a {user_id} (or a user_id property) is a user the
 // walk registered.
 
-// walkDoc is the part of a served OpenAPI document the walks read.
+// walkDoc is the part of a served OpenAPI document the walks read (and
+// TestHostileInput, which generates its values from the same schemas).
 type walkDoc struct {
 	Paths      map[string]map[string]*docOp `json:"paths"`
 	Components struct {
@@ -33,8 +34,14 @@ type walkDoc struct {
 type docOp struct {
 	OperationID string `json:"operationId"`
 	Description string `json:"description"`
-	Access      string `json:"x-access"`
-	RateLimit   string `json:"x-rate-limit"`
+	Parameters  []struct {
+		Name   string     `json:"name"`
+		In     string     `json:"in"`
+		Schema *docSchema `json:"schema"`
+	} `json:"parameters"`
+	Security    []map[string][]string `json:"security"`
+	Access      string                `json:"x-access"`
+	RateLimit   string                `json:"x-rate-limit"`
 	RequestBody *struct {
 		Content map[string]struct {
 			Schema *docSchema `json:"schema"`
@@ -48,7 +55,7 @@ type docOp struct {
 }
 
 // docSchema is a JSON schema of the document, as far as body synthesis
-// needs it.
+// and the hostile values need it.
 type docSchema struct {
 	Ref              string                `json:"$ref"`
 	Type             any                   `json:"type"` // a name, or a list of names ("string", "null")
@@ -62,6 +69,7 @@ type docSchema struct {
 	MinLength        *int                  `json:"minLength"`
 	MaxLength        *int                  `json:"maxLength"`
 	Minimum          *float64              `json:"minimum"`
+	Maximum          *float64              `json:"maximum"`
 	ExclusiveMinimum *float64              `json:"exclusiveMinimum"`
 }
 

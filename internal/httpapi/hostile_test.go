@@ -20,36 +20,6 @@ import (
 	"myapi/internal/users"
 )
 
-// apiDoc is the part of the OpenAPI document the hostile-input test walks.
-type apiDoc struct {
-	Paths      map[string]map[string]*apiOp `json:"paths"`
-	Components struct {
-		Schemas map[string]*apiSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-type apiOp struct {
-	Parameters []struct {
-		Name   string     `json:"name"`
-		In     string     `json:"in"`
-		Schema *apiSchema `json:"schema"`
-	} `json:"parameters"`
-	RequestBody *struct {
-		Content map[string]struct {
-			Schema *apiSchema `json:"schema"`
-		} `json:"content"`
-	} `json:"requestBody"`
-	Security []map[string][]string `json:"security"`
-}
-
-// resolve follows a schema's $ref.
-func (d *apiDoc) resolve(s *apiSchema) *apiSchema {
-	for s != nil && s.Ref != "" {
-		s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-	}
-	return s
-}
-
 // hostileCall is one request of the hostile-input test.
 type hostileCall struct {
 	name        string
@@ -61,7 +31,7 @@ type hostileCall struct {
 	hasBody     bool
 	// schema is the request body's schema: a 2xx answer must carry each
 	// of its properties that the body sets, as sent.
-	schema *apiSchema
+	schema *docSchema
 }
 
 // fixture is what one operation's calls act on, made fresh for each
@@ -87,10 +57,7 @@ func TestHostileInput(t *testing.T) {
 		t.Run(engine.Name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, engine, envOptions{docs: true, jobs: true, maxBodyBytes: maxBody})
-			var doc apiDoc
-			if err := json.Unmarshal(e.expect(t, http.StatusOK, request{Method: "GET", Path: "/openapi.json"}).Body, &doc); err != nil {
-				t.Fatal(err)
-			}
+			doc := readDoc(t, e)
 			calls, ops := 0, 0
 			byClass := map[string]int{}
 			for _, path := range slices.Sorted(maps.Keys(doc.Paths)) {
@@ -98,7 +65,7 @@ func TestHostileInput(t *testing.T) {
 					op := doc.Paths[path][method]
 					ops++
 					fx := newFixture(t, e, ops)
-					for _, c := range hostileCalls(&doc, strings.ToUpper(method), path, op, fx, ops, maxBody) {
+					for _, c := range hostileCalls(doc, strings.ToUpper(method), path, op, fx, ops, maxBody) {
 						calls++
 						byClass[fmt.Sprintf("%dxx", checkHostile(t, e, fx, c)/100)]++
 					}
@@ -158,12 +125,12 @@ func newFixture(t *testing.T, e *env, n int) *fixture {
 }
 
 // hostileCalls are the variants of a valid call of op.
-func hostileCalls(doc *apiDoc, method, path string, op *apiOp, fx *fixture, seq, maxBody int) []hostileCall {
+func hostileCalls(doc *walkDoc, method, path string, op *docOp, fx *fixture, seq, maxBody int) []hostileCall {
 	base := hostileCall{name: "valid", method: method, path: fillPath(path, fx)}
 	if len(op.Security) > 0 {
 		base.token = fx.admin
 	}
-	var schema *apiSchema
+	var schema *docSchema
 	if op.RequestBody != nil {
 		base.hasBody = true
 		if c, ok := op.RequestBody.Content["application/json"]; ok {
@@ -288,7 +255,7 @@ func fillPathExcept(path string, fx *fixture, except string) string {
 }
 
 // brokenBodies are raw requests whose body ends before its Content-Length.
-func brokenBodies(method, path string, op *apiOp, fx *fixture) []string {
+func brokenBodies(method, path string, op *docOp, fx *fixture) []string {
 	if op.RequestBody == nil {
 		return nil
 	}

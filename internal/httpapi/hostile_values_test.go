@@ -15,24 +15,8 @@ import (
 	"myapi/internal/auth"
 )
 
-// apiSchema is the part of a JSON Schema in the OpenAPI document that the
-// hostile-input test generates values from.
-type apiSchema struct {
-	Ref              string                `json:"$ref"`
-	Type             any                   `json:"type"` // "string" or ["string", "null"]
-	Format           string                `json:"format"`
-	Enum             []any                 `json:"enum"`
-	MinLength        *int                  `json:"minLength"`
-	MaxLength        *int                  `json:"maxLength"`
-	Minimum          *float64              `json:"minimum"`
-	Maximum          *float64              `json:"maximum"`
-	ExclusiveMinimum *float64              `json:"exclusiveMinimum"`
-	Properties       map[string]*apiSchema `json:"properties"`
-	Required         []string              `json:"required"`
-}
-
 // kind is the schema's type without "null".
-func (s *apiSchema) kind() string {
+func (s *docSchema) kind() string {
 	switch t := s.Type.(type) {
 	case string:
 		return t
@@ -67,7 +51,7 @@ func object(members []member) string {
 
 // validValue is a value that satisfies s, distinct for each n so that
 // unique fields (emails, usernames) do not collide.
-func validValue(name string, s *apiSchema, n int) any {
+func validValue(name string, s *docSchema, n int) any {
 	if len(s.Enum) > 0 {
 		return s.Enum[0]
 	}
@@ -112,7 +96,7 @@ func rawJSON(v any) string {
 
 // hostileValues are JSON texts to put where s is expected: boundaries,
 // wrong types, awkward text and numbers, nesting. Some are not valid JSON.
-func hostileValues(s *apiSchema) []string {
+func hostileValues(s *docSchema) []string {
 	vals := []string{
 		`null`, `true`, `0`, `-1`, `"x"`, `[]`, `{}`, `[1,"a",null]`,
 		`{"a":{"b":[1,2,{"c":null}]}}`,
@@ -177,7 +161,7 @@ func flipCase(s string) string {
 }
 
 // sortedKeys are the properties of s in a fixed order.
-func sortedKeys(s *apiSchema) []string {
+func sortedKeys(s *docSchema) []string {
 	keys := make([]string, 0, len(s.Properties))
 	for k := range s.Properties {
 		keys = append(keys, k)
