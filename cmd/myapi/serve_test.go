@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"myapi/internal/config"
 	"myapi/internal/storage"
 	"myapi/internal/testdb"
 )
@@ -404,4 +406,29 @@ func TestRunServe(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestExtraProcsDoNotCompound: servers started side by side in one process
+// (as the tests start them) each add their hashes' Ps to the process's
+// starting GOMAXPROCS, not to the value the other left: compounded, it once
+// reached thousands of Ps and exhausted the threads. Not parallel, since
+// GOMAXPROCS is the whole process's.
+func TestExtraProcsDoNotCompound(t *testing.T) {
+	base := defaultProcs()
+	first := shareCPUWithHashes(&config.Config{BcryptConcurrency: 2})
+	second := shareCPUWithHashes(&config.Config{BcryptConcurrency: 2})
+	got := runtime.GOMAXPROCS(0)
+	second()
+	first()
+	if got != base+2 {
+		t.Fatalf("two servers side by side: GOMAXPROCS %d, want %d (the starting %d plus 2)", got, base+2, base)
+	}
+	if after := runtime.GOMAXPROCS(0); after != base {
+		t.Fatalf("after both stopped: GOMAXPROCS %d, want the starting %d", after, base)
+	}
+	cfg := &config.Config{}
+	defer shareCPUWithHashes(cfg)()
+	if cfg.BcryptConcurrency != base {
+		t.Fatalf("BCRYPT_CONCURRENCY=0 settled as %d, want the starting GOMAXPROCS %d", cfg.BcryptConcurrency, base)
+	}
 }
