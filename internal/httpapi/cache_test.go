@@ -24,9 +24,9 @@ import (
 	"myapi/internal/testdb"
 )
 
-// cacheBackend makes response caches of one kind. For Redis, every cache
-// one backend makes shares one Redis and one key prefix, like the
-// instances of one deployment.
+// cacheBackend makes response caches of one kind. For Redis, each cache
+// it makes has a key prefix of its own (deleted at the end of the test
+// that opened it).
 type cacheBackend struct {
 	name string
 	open func(t testing.TB) *cache.Cache
@@ -40,7 +40,13 @@ func cacheBackends(t *testing.T) []cacheBackend {
 		return cache.New(cache.NewMemory(cache.MemoryOptions{}), cache.Options{TTL: time.Minute})
 	}}}
 	if redistest.Available(t) {
-		list = append(list, cacheBackend{name: "redis", open: sharedRedisCaches(t)})
+		// Each cache its own prefix: caches of one prefix are instances of
+		// one deployment, and a write in one parallel subtest would bump
+		// the generations another is reading (TestCacheTwoInstancesShare
+		// Invalidation shares one on purpose, through sharedRedisCaches).
+		list = append(list, cacheBackend{name: "redis", open: func(tb testing.TB) *cache.Cache {
+			return sharedRedisCaches(tb)(tb)
+		}})
 	}
 	return list
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"myapi/internal/cache"
 	"myapi/internal/testdb"
 )
 
@@ -53,7 +52,7 @@ func TestNoWriteLeavesACachedReadStale(t *testing.T) {
 						// the list's default page, and their cached
 						// responses would blur whose fault a stale one is.
 						url := engine.URL(t)
-						cached := newEnv(t, engine, envOptions{dbURL: url, cache: freshCache(t, backend.name), docs: true, jobs: true})
+						cached := newEnv(t, engine, envOptions{dbURL: url, cache: backend.open(t), docs: true, jobs: true})
 						reference := newEnv(t, engine, envOptions{dbURL: url, docs: true, jobs: true})
 						checkNoStaleRead(t, cached, reference, op.Method, op.Path)
 					})
@@ -61,19 +60,6 @@ func TestNoWriteLeavesACachedReadStale(t *testing.T) {
 			})
 		}
 	}
-}
-
-// freshCache is a new cache of the backend named name, on a Redis prefix
-// of its own for Redis (the caches one backend makes share theirs).
-func freshCache(t *testing.T, name string) *cache.Cache {
-	t.Helper()
-	for _, b := range cacheBackends(t) {
-		if b.name == name {
-			return b.open(t)
-		}
-	}
-	t.Fatalf("no cache backend %q", name)
-	return nil
 }
 
 // checkNoStaleRead performs the write method path of cached's document
