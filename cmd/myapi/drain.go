@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"myapi/internal/httpapi"
+	"myapi/internal/statuswriter"
 )
 
 // drainer is the state between SIGTERM and http.Server.Shutdown when
@@ -43,17 +44,22 @@ func (d *drainer) check() httpapi.Check {
 	}}
 }
 
-// wrap returns next with "Connection: close" on every response to a
-// request that arrives while draining. The header is set before next runs,
-// so it is there whatever next writes, and net/http closes the connection
-// after this response instead of keeping it idle. Not
-// srv.SetKeepAlivesEnabled(false): that closes idle connections at once,
-// the very race the drain avoids.
+// wrap returns next with "Connection: close" on every response whose
+// status goes out while draining, also when its request arrived before the
+// drain began: net/http then closes the connection after this response
+// instead of keeping it idle. Decided when the status is written (a
+// statuswriter hook), so a slow request that began before SIGTERM does not
+// leave an idle connection behind it that Shutdown would close under a
+// proxy's next request. Not srv.SetKeepAlivesEnabled(false): that closes
+// idle connections at once, the very race the drain avoids.
 func (d *drainer) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.on.Load() {
-			w.Header().Set("Connection", "close")
+		sw := &statuswriter.Writer{ResponseWriter: w}
+		sw.BeforeStatus = func() {
+			if d.on.Load() {
+				w.Header().Set("Connection", "close")
+			}
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(sw, r)
 	})
 }

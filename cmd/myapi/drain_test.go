@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,40 @@ func TestShutdownWithoutDrainDelay(t *testing.T) {
 			t.Errorf("want %q and no drain:\n%s", shutdownLine, logs)
 		}
 	})
+}
+
+// TestDrainClosesWhenTheStatusGoesOut: whether a response closes its
+// connection is decided when its status is written, so a request that
+// arrived before the drain began and answers during it closes its
+// connection too (left idle, Shutdown would close it under the proxy's
+// next request).
+func TestDrainClosesWhenTheStatusGoesOut(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		drainBefore, after bool // the drain begins before the request, or while it runs
+		want               string
+	}{
+		{"no drain", false, false, ""},
+		{"drain before the request", true, false, "close"},
+		{"drain while the request runs", false, true, "close"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := &drainer{}
+			if c.drainBefore {
+				d.start()
+			}
+			h := d.wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if c.after {
+					d.start()
+				}
+				w.WriteHeader(http.StatusContinue) // a 1xx decides nothing
+				_, _ = w.Write([]byte("ok"))
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if got := rec.Header().Get("Connection"); got != c.want {
+				t.Fatalf("Connection %q, want %q", got, c.want)
+			}
+		})
+	}
 }
