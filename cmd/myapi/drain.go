@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"myapi/internal/httpapi"
 	"myapi/internal/statuswriter"
@@ -62,4 +65,55 @@ func (d *drainer) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// stopAcceptingLimit bounds how long stopAccepting waits for accepted
+// connections to send their first request.
+const stopAcceptingLimit = time.Second
+
+// connStates follows the server's connections (http.Server.ConnState):
+// which have been accepted and not yet read a request.
+type connStates struct {
+	mu    sync.Mutex
+	fresh map[net.Conn]struct{}
+}
+
+func (c *connStates) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st == http.StateNew {
+		if c.fresh == nil {
+			c.fresh = map[net.Conn]struct{}{}
+		}
+		c.fresh[conn] = struct{}{}
+		return
+	}
+	delete(c.fresh, conn)
+}
+
+func (c *connStates) anyFresh() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.fresh) > 0
+}
+
+// stopAccepting ends a drain: it closes the listener (a proxy's new
+// connections are refused, which it retries elsewhere whatever the method,
+// the request not being sent), then waits, up to limit, until every
+// connection already accepted has read its first request. Only then may
+// Shutdown begin: net/http drops, without an answer, a request it reads
+// once Shutdown has begun, and during a drain a proxy opens a connection
+// for nearly every request (each answer closes its own), so some are
+// always in flight; nginx does not retry a POST it has sent, and answers
+// it 502. The requests read here are served as usual, closing their
+// connections.
+func stopAccepting(ln net.Listener, conns *connStates, limit time.Duration) {
+	_ = ln.Close()
+	deadline := time.Now().Add(limit)
+	for conns.anyFresh() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A connection leaves "fresh" just before net/http checks for
+	// Shutdown; let its goroutine get past that check.
+	time.Sleep(20 * time.Millisecond)
 }

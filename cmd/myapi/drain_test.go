@@ -253,3 +253,50 @@ func TestDrainClosesWhenTheStatusGoesOut(t *testing.T) {
 		})
 	}
 }
+
+// TestStopAcceptingServesAcceptedConnections: a connection accepted before
+// the listener closes and whose request comes after is answered, not
+// dropped (net/http drops a request it reads once Shutdown has begun).
+func TestStopAcceptingServesAcceptedConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := &connStates{}
+	srv := &http.Server{ConnState: conns.track, ReadHeaderTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })}
+	go func() { _ = srv.Serve(ln) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for deadline := time.Now().Add(5 * time.Second); !conns.anyFresh(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not accept the connection")
+		}
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		stopAccepting(ln, conns, 2*time.Second)
+		stopped <- srv.Shutdown(t.Context())
+	}()
+	time.Sleep(200 * time.Millisecond) // the request comes after the listener closed
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: myapi\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the request on an accepted connection was dropped: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Fatalf("got %d %q", res.StatusCode, body)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Fatal("the listener still accepts")
+	}
+}

@@ -223,6 +223,8 @@ func runServer(ctx context.Context, cfg *config.Config, log *slog.Logger, handle
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	conns := &connStates{}
+	srv.ConnState = conns.track
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s (HOST, PORT): %w", cfg.Addr(), err)
@@ -240,6 +242,9 @@ func runServer(ctx context.Context, cfg *config.Config, log *slog.Logger, handle
 	}
 	if err := drainBeforeShutdown(cfg, log, drain, errc); err != nil {
 		return err
+	}
+	if cfg.ShutdownDrainDelay > 0 {
+		stopAccepting(ln, conns, stopAcceptingLimit)
 	}
 	return shutdown(cfg, log, srv, errc)
 }
@@ -278,7 +283,8 @@ func shutdown(cfg *config.Config, log *slog.Logger, srv *http.Server, errc <-cha
 		_ = srv.Close()
 		return fmt.Errorf("shutdown: requests still running after SHUTDOWN_TIMEOUT (%s) were cut off: %w", cfg.ShutdownTimeout, err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// net.ErrClosed: stopAccepting closed the listener before Shutdown.
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
