@@ -289,6 +289,7 @@ func TestStopAcceptingServesAcceptedConnections(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the request on an accepted connection was dropped: %v", err)
 	}
+	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || string(body) != "ok" {
 		t.Fatalf("got %d %q", res.StatusCode, body)
