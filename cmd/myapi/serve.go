@@ -224,7 +224,9 @@ func runServer(ctx context.Context, cfg *config.Config, log *slog.Logger, handle
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	conns := &connStates{}
-	srv.ConnState = conns.track
+	if cfg.ShutdownDrainDelay > 0 { // only a drain ends with stopAccepting
+		srv.ConnState = conns.track
+	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s (HOST, PORT): %w", cfg.Addr(), err)
